@@ -1,0 +1,10 @@
+# poplar_unit_tests(NAME SOURCES... LIBS ...): one gtest binary per module, label "unit".
+function(poplar_unit_tests name)
+  if(NOT POPLAR_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)
+endfunction()

@@ -1,0 +1,84 @@
+// The server's configuration (DESIGN §5): TOML, `poplar serve -c FILE`. Every key has a
+// default; unknown keys and bad values are errors naming the key and the line. Relative paths
+// are resolved against the directory of the config file. docs/configuration.md lists every key.
+//
+// load_config() may throw nothing: errors come back as a Status (kInvalidInput) whose message
+// reads like "poplar.toml:12: [limits] idle_timeout_s: must be at least 600".
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace poplar::config {
+
+enum class TlsMode { kNone, kStartTls, kImplicit };
+
+struct ListenConfig {
+  std::string address = "0.0.0.0:110";  // host:port, "[::]:110" for IPv6; port 0 = any free port
+  TlsMode tls = TlsMode::kNone;
+};
+
+struct TlsConfig {
+  std::string certificate;  // PEM chain (absolute after loading)
+  std::string private_key;
+};
+
+struct AuthConfig {
+  std::string passwd_file = "/etc/poplar/users";
+  std::vector<std::string> mechanisms = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"};
+  bool apop = false;
+  bool plaintext_without_tls = false;
+  uint32_t failure_delay_s = 2;
+  uint32_t max_failures = 3;
+};
+
+struct Pop3Config {
+  std::optional<uint32_t> expire_days;  // nullopt = "never"
+  uint32_t login_delay_s = 0;
+  // Dovecot's pop3_client_workarounds: "outlook-no-nuls", "oe-ns-eoh".
+  std::vector<std::string> client_workarounds;
+};
+
+struct MailConfig {
+  // "maildir:PATH" with %u (user), %n (local part), %d (domain), %h (home from passwd-file).
+  std::string location = "maildir:%h/Maildir";
+};
+
+struct LimitsConfig {
+  uint32_t idle_timeout_s = 600;        // after login; RFC 1939 §3: at least 10 minutes
+  uint32_t login_timeout_s = 60;        // before login (Dovecot's login processes are similar)
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_ip = 50;
+  uint32_t max_bad_commands = 20;
+};
+
+struct Pop4Config {
+  bool enabled = true;
+  bool banner = false;
+};
+
+struct ServerConfig {
+  std::string hostname;  // default: gethostname()
+  std::string user;      // drop to this user after binding, when started as root
+  std::string group;
+  std::vector<ListenConfig> listen = {ListenConfig{}};
+  std::optional<TlsConfig> tls;
+  AuthConfig auth;
+  Pop3Config pop3;
+  MailConfig mail;
+  LimitsConfig limits;
+  Pop4Config pop4;
+  std::string source_path;  // the file this was loaded from, for messages
+};
+
+// Parses TOML text; base_dir resolves relative paths; name is used in error messages.
+Result<ServerConfig> parse_config(std::string_view toml_text, const std::string& name,
+                                  const std::string& base_dir);
+// Reads and parses a file.
+Result<ServerConfig> load_config(const std::string& path);
+
+}  // namespace poplar::config

@@ -1,0 +1,113 @@
+// ServerSession: one POP3 server conversation as a sans-I/O state machine (h11, Envoy codec,
+// Beast parser). Bytes in through receive(), bytes out through pending_output() /
+// consume_output(), and everything that needs the outside world (checking a password,
+// opening and locking a maildrop, committing deletions) is an Action that the driver (net/)
+// performs and reports back. No sockets, no files, no threads, no Asio, no OpenSSL here.
+//
+// The driver's loop:
+//   session.start();
+//   for (;;) switch (auto a = session.next_action(); a.kind) {
+//     case kWrite:        write pending_output(); consume_output(n);           break;
+//     case kRead:         read bytes; receive(bytes) (or on_eof());             break;
+//     case kAuthenticate: on_auth_result(authenticate(auth_request()));         break;
+//     case kOpenMaildrop: on_maildrop_opened(open(authenticated_user()));       break;
+//     case kCommitUpdate: on_update_committed(maildrop().commit_update(deletions())); break;
+//     case kClose:        flush nothing more; close the connection;             return;
+//   }
+// Responses are produced strictly in command order (PIPELINING, RFC 2449 §6.6): a command is
+// processed only after the previous response has been fully queued. Long replies (RETR, TOP,
+// LIST, UIDL) are produced incrementally: pending_output() holds at most about
+// kHighWatermarkOctets, and next_action() refills it as the driver drains it, so memory per
+// session stays small whatever the message size.
+//
+// Thread-safety: not thread-safe; one session per connection, used from one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/auth_request.h"
+#include "base/clock.h"
+#include "base/random.h"
+#include "base/result.h"
+#include "base/status.h"
+#include "pop3/session_config.h"
+#include "store/maildrop.h"
+
+namespace poplar::pop3 {
+
+enum class ActionKind {
+  kRead,          // nothing to do until more input arrives
+  kWrite,         // pending_output() is not empty: write it
+  kAuthenticate,  // run auth_request() through the Authenticator, then on_auth_result()
+  kOpenMaildrop,  // open and lock authenticated_user()'s maildrop, then on_maildrop_opened()
+  kCommitUpdate,  // UPDATE state: maildrop().commit_update(deletions()), then on_update_committed()
+  kClose,         // close the connection (after writing pending output, if any was queued)
+};
+
+enum class SessionState { kAuthorization, kTransaction, kUpdate, kClosed };
+
+// Why a session ended, for the disconnect log line.
+enum class CloseReason { kNone, kQuit, kPeerClosed, kTooManyBadCommands, kTooManyAuthFailures,
+                         kLineTooLong, kIoError, kTimeout, kShutdown };
+
+std::string_view close_reason_name(CloseReason reason);
+
+class ServerSession {
+ public:
+  // High/low watermarks for output buffered in the session (Dovecot throttles at 4 KiB;
+  // Poplar uses larger blocks for throughput, refilled when below the low mark).
+  static constexpr size_t kHighWatermarkOctets = 64 * 1024;
+  static constexpr size_t kLowWatermarkOctets = 16 * 1024;
+
+  // clock and random must outlive the session. remote_ip is for logs only.
+  ServerSession(SessionConfig config, const Clock& clock, Random& random, std::string remote_ip);
+  ~ServerSession();
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // Queues the greeting. Call once, first.
+  void start();
+
+  // Input from the peer (untrusted bytes, any split). Buffered and processed by next_action().
+  void receive(std::string_view bytes);
+  // The peer closed its side. A session that did not QUIT ends without UPDATE (RFC 1939 §6).
+  void on_eof();
+  // The driver gave up on the connection (idle timeout, write error, server shutdown).
+  void abort(CloseReason reason);
+
+  ActionKind next_action();
+
+  std::string_view pending_output() const;
+  void consume_output(size_t n);
+
+  // Valid while next_action() returns kAuthenticate.
+  const auth::AuthRequest& auth_request() const;
+  void on_auth_result(auth::AuthResult result);
+
+  // Valid while next_action() returns kOpenMaildrop (and after login).
+  const auth::UserRecord& authenticated_user() const;
+  // Errors are mapped to the wire by pop3/error_mapping: kInUse → [IN-USE], kLoginDelay →
+  // [LOGIN-DELAY], kTemporary → [SYS/TEMP], other → [SYS/PERM].
+  void on_maildrop_opened(Result<store::MaildropPtr> maildrop);
+
+  // Valid while next_action() returns kCommitUpdate.
+  store::Maildrop& maildrop();
+  std::span<const size_t> deletions() const;
+  void on_update_committed(Status status);
+
+  SessionState state() const;
+  bool logged_in() const { return state() == SessionState::kTransaction; }
+  CloseReason close_reason() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace poplar::pop3

@@ -1,0 +1,48 @@
+// Everything a ServerSession needs to know about its server and its connection, as plain data.
+// Filled by server/ from the TOML config and the connection; the core never reads files.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace poplar::pop3 {
+
+struct SessionConfig {
+  // Greeting, APOP timestamps (<...@hostname>), logs.
+  std::string hostname = "localhost";
+  // IMPLEMENTATION capability, shown only in TRANSACTION (RFC 2449 §6.9: hide it before login).
+  std::string implementation = "Poplar";
+
+  // APOP offered (timestamp in the greeting). Off by default: MD5 is weak (SPEC R1939-7-m).
+  bool apop = false;
+  // USER/PASS allowed on this connection now. server/ sets it: the connection is TLS, or
+  // loopback, or [auth] plaintext_without_tls = true. When false, USER is not in CAPA and
+  // USER/PASS get "-ERR [AUTH] ... use STLS".
+  bool plaintext_allowed = true;
+
+  // EXPIRE capability: nullopt = "NEVER", otherwise days (RFC 2449 §6.7).
+  std::optional<uint32_t> expire_days;
+  // LOGIN-DELAY capability in seconds, 0 = not announced (RFC 2449 §6.5). Enforcement happens
+  // where the maildrop is opened (the driver reports kLoginDelay).
+  uint32_t login_delay_s = 0;
+
+  // RFC 2449 §4: at least 255 octets including CRLF.
+  size_t max_command_line_octets = 255;
+  // Unknown/invalid commands tolerated before the connection is closed (Dovecot: 3 before
+  // login in pop3-login, 20 after). A bad-command flood costs nothing but must end.
+  uint32_t max_bad_commands_before_login = 10;
+  uint32_t max_bad_commands_after_login = 20;
+  // Failed PASS/APOP attempts on one connection before it is closed ([auth] max_failures).
+  uint32_t max_auth_failures = 3;
+
+  // Dovecot's pop3_client_workarounds (SPEC PR-S-8), off by default.
+  bool workaround_outlook_no_nuls = false;  // NUL in a message is sent as 0x80
+  bool workaround_oe_ns_eoh = false;        // a message without a header/body separator gets one
+
+  // POP4 greeting marker "POP4 rev 0" ([pop4] banner).
+  bool pop4_banner = false;
+};
+
+}  // namespace poplar::pop3

@@ -1,0 +1,66 @@
+// Maildrop: one user's mailbox, opened with an exclusive lock, as a snapshot numbered for the
+// whole session (RFC 1939 §4: numbers are fixed; new mail appears in the next session).
+// Destroying the Maildrop releases the lock and changes nothing.
+//
+// The store knows nothing of POP3: indexes here are 0-based positions in messages(); the
+// protocol's 1-based message numbers live in pop3/.
+//
+// Thread-safety: one Maildrop is used by one session at a time (the session may hand it to a
+// worker thread for commit_update(), but never uses it concurrently).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/status.h"
+#include "store/message_reader.h"
+
+namespace poplar::store {
+
+struct MessageInfo {
+  // The exact number of octets a client receives for this message after un-stuffing: every
+  // line end counted as CRLF, and a CRLF added when the message does not end with a line end
+  // (RFC 1939 §11). Known without reading the body after the first index build.
+  uint64_t size_octets = 0;
+  // Unique within the maildrop, 1–70 characters of 0x21–0x7E, stable forever: across
+  // sessions, restarts, flag changes and loss of the index file (RFC 1939 §7).
+  std::string uidl;
+};
+
+class Maildrop {
+ public:
+  virtual ~Maildrop() = default;
+
+  // The snapshot taken at open, in maildrop order (oldest first).
+  virtual const std::vector<MessageInfo>& messages() const = 0;
+
+  // REQUIRES: index < messages().size().
+  // Errors: kNotFound (the message vanished since the snapshot), kTemporary, kPermission.
+  virtual Result<MessageReaderPtr> open_message(size_t index) = 0;
+
+  // The UPDATE state (RFC 1939 §6): removes exactly the messages at these indexes and nothing
+  // else. Each removal is atomic; a message already gone counts as removed, so repeating the
+  // call after a crash is safe. Errors: kTemporary when some could not be removed (the others
+  // are still removed; the message says how many failed).
+  virtual Status commit_update(std::span<const size_t> deletions) = 0;
+};
+
+using MaildropPtr = std::unique_ptr<Maildrop>;
+
+class MailStore {
+ public:
+  virtual ~MailStore() = default;
+
+  // Opens the maildrop at `location` (for Maildir: the Maildir directory path) and takes its
+  // exclusive lock. Errors: kInUse (another session holds the lock), kNotFound (no such
+  // maildrop), kPermission, kCorrupt, kTemporary.
+  virtual Result<MaildropPtr> open_maildrop(const std::string& location) = 0;
+};
+
+using MailStorePtr = std::unique_ptr<MailStore>;
+
+}  // namespace poplar::store
