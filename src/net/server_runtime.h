@@ -1,0 +1,62 @@
+// ServerRuntime: the event loops of `poplar serve`. One io_context per I/O thread (one per
+// core by default), acceptors on the first, each accepted socket handed round-robin to the
+// next loop, a WorkPool for blocking work, connection caps, and graceful shutdown on
+// SIGTERM/SIGINT (sessions end without UPDATE; a running UPDATE finishes first).
+//
+// Thread-safety: bind() and run() are called from the main thread; stop() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "net/asio_config.h"
+#include "net/connection_limiter.h"
+#include "net/session_host.h"
+#include "net/work_pool.h"
+
+namespace poplar::net {
+
+struct RuntimeOptions {
+  size_t io_threads = 0;    // 0: one per core
+  size_t work_threads = 0;  // 0: one per core, at least 2
+  uint32_t max_connections = 10000;
+  uint32_t max_connections_per_ip = 50;
+};
+
+class ServerRuntime {
+ public:
+  ServerRuntime(SessionHost& host, RuntimeOptions options);
+  ~ServerRuntime();
+
+  // Binds every address ("host:port", "[v6]:port"; port 0 picks a free port). Call before
+  // dropping privileges. Errors: kInvalidInput (bad address), kTemporary/kPermission (bind).
+  Status bind(const std::vector<std::string>& addresses);
+  // The ports actually bound, in the order of the addresses.
+  std::vector<uint16_t> bound_ports() const;
+
+  // Serves until stop() or SIGTERM/SIGINT.
+  void run();
+  void stop();
+
+ private:
+  struct Loop;
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
+  void start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local);
+  Loop& next_loop();
+
+  SessionHost& host_;
+  RuntimeOptions options_;
+  std::vector<std::unique_ptr<Loop>> loops_;
+  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::unique_ptr<WorkPool> pool_;
+  ConnectionLimiter limiter_;
+  std::atomic<size_t> next_loop_{0};
+  std::atomic<bool> stopping_{false};
+};
+
+}  // namespace poplar::net

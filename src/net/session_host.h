@@ -1,0 +1,49 @@
+// SessionHost: what a connection needs from the server it belongs to. net/ drives the
+// protocol; server/ decides how to authenticate, where maildrops are and which policy applies.
+// Keeping this an interface keeps net/ free of auth/, store/ and config/ implementations.
+//
+// Thread-safety: authenticate() and open_maildrop() are called on worker threads, possibly
+// concurrently; the other methods on I/O threads. Implementations must be thread-safe.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "auth/auth_request.h"
+#include "base/result.h"
+#include "pop3/session_config.h"
+#include "store/maildrop.h"
+
+namespace poplar::net {
+
+struct ConnectionInfo {
+  std::string remote_ip;
+  uint16_t remote_port = 0;
+  std::string local_address;  // host:port of the listener
+  bool loopback = false;
+  bool secure = false;  // TLS active (a later issue)
+};
+
+class SessionHost {
+ public:
+  virtual ~SessionHost() = default;
+
+  virtual pop3::SessionConfig session_config(const ConnectionInfo& connection) = 0;
+
+  // Blocking (password hashing): runs on the worker pool.
+  virtual auth::AuthResult authenticate(const auth::AuthRequest& request) = 0;
+  // How long to wait before telling the client that its login failed (grows with repeated
+  // failures per address and per user). Records the failure.
+  virtual std::chrono::milliseconds on_auth_failure(const std::string& remote_ip,
+                                                    const std::string& user) = 0;
+  virtual void on_auth_success(const std::string& remote_ip, const std::string& user) = 0;
+
+  // Blocking (directory scans, index reads): runs on the worker pool. Enforces LOGIN-DELAY.
+  virtual Result<store::MaildropPtr> open_maildrop(const auth::UserRecord& user) = 0;
+
+  // Inactivity limits: before login and after login (RFC 1939 §3: at least 10 minutes).
+  virtual std::chrono::seconds login_timeout() const = 0;
+  virtual std::chrono::seconds idle_timeout() const = 0;
+};
+
+}  // namespace poplar::net

@@ -1,0 +1,91 @@
+#include "server/server.h"
+
+#include <algorithm>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "store/maildir/maildir_store.h"
+
+namespace poplar::server {
+namespace {
+
+pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
+  pop3::SessionConfig s;
+  s.hostname = config.hostname;
+  s.implementation = std::string("Poplar-") + POPLAR_VERSION;
+  s.apop = config.auth.apop;
+  s.expire_days = config.pop3.expire_days;
+  s.login_delay_s = config.pop3.login_delay_s;
+  s.max_auth_failures = config.auth.max_failures;
+  s.max_bad_commands_after_login = config.limits.max_bad_commands;
+  s.max_bad_commands_before_login = std::min<uint32_t>(config.limits.max_bad_commands, 10);
+  const auto& w = config.pop3.client_workarounds;
+  s.workaround_outlook_no_nuls = std::find(w.begin(), w.end(), "outlook-no-nuls") != w.end();
+  s.workaround_oe_ns_eoh = std::find(w.begin(), w.end(), "oe-ns-eoh") != w.end();
+  s.pop4_banner = config.pop4.enabled && config.pop4.banner;
+  return s;
+}
+
+}  // namespace
+
+Server::Server(config::ServerConfig config)
+    : config_(std::move(config)),
+      base_session_config_(make_session_config(config_)),
+      authenticator_(config_.auth.passwd_file, SystemClock::instance()),
+      throttle_(SystemClock::instance(), std::chrono::seconds(config_.auth.failure_delay_s)),
+      login_delay_(SystemClock::instance(), std::chrono::seconds(config_.pop3.login_delay_s)),
+      store_(std::make_unique<store::maildir::MaildirStore>()) {}
+
+pop3::SessionConfig Server::session_config(const net::ConnectionInfo& connection) {
+  pop3::SessionConfig s = base_session_config_;
+  // RFC 2595 §2.3 / RFC 8314: passwords in the clear only where nobody can listen.
+  s.plaintext_allowed =
+      connection.secure || connection.loopback || config_.auth.plaintext_without_tls;
+  return s;
+}
+
+auth::AuthResult Server::authenticate(const auth::AuthRequest& request) {
+  return authenticator_.authenticate(request);
+}
+
+std::chrono::milliseconds Server::on_auth_failure(const std::string& remote_ip,
+                                                  const std::string& user) {
+  return throttle_.delay_after_failure(remote_ip, user);
+}
+
+void Server::on_auth_success(const std::string& remote_ip, const std::string& user) {
+  throttle_.record_success(remote_ip, user);
+}
+
+Result<store::MaildropPtr> Server::open_maildrop(const auth::UserRecord& user) {
+  if (!login_delay_.allowed(user.name)) {
+    return Status::error(ErrorCode::kLoginDelay, "login-delay not yet passed");
+  }
+  config::MailUser fields{user.name, user.home};
+  auto path = config::expand_mail_location(user.mail.empty() ? config_.mail.location : user.mail,
+                                           fields);
+  if (!path) {
+    log::error("mail-location").kv("user", user.name).kv("error", path.status().message());
+    return Status::permanent(path.status().message());
+  }
+  auto maildrop = store_->open_maildrop(*path);
+  if (maildrop) {
+    login_delay_.record(user.name);
+  } else if (maildrop.status().code() != ErrorCode::kInUse) {
+    log::error("maildrop-open-failed")
+        .kv("user", user.name)
+        .kv("path", *path)
+        .kv("error", maildrop.status().to_string());
+  }
+  return maildrop;
+}
+
+std::chrono::seconds Server::login_timeout() const {
+  return std::chrono::seconds(config_.limits.login_timeout_s);
+}
+
+std::chrono::seconds Server::idle_timeout() const {
+  return std::chrono::seconds(config_.limits.idle_timeout_s);
+}
+
+}  // namespace poplar::server
