@@ -1,0 +1,741 @@
+// TOML → ServerConfig (DESIGN §5). toml++ is used only in this file: it throws, and its types
+// and exceptions must not leak out of config/. Everything the file says is checked here, once,
+// so the rest of the server can trust a ServerConfig without re-validating it.
+//
+// Every problem is reported as "NAME:LINE: [section] key: what is wrong", and all problems of a
+// file are reported together (sorted by line), the way a compiler does, so an admin fixes a file
+// in one round instead of one error per restart.
+//
+// Thread-safety: no shared state; safe from any thread.
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <toml++/toml.h>
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <limits>
+#include <span>
+
+#include "base/strict_number.h"
+#include "config/mail_location.h"
+
+namespace poplar::config {
+namespace {
+
+// A config file is a few KB. Refusing anything larger keeps "-c /dev/zero" or a log file given
+// by mistake from eating memory before the parser complains.
+constexpr size_t kMaxConfigBytes = size_t{1} << 20;
+
+// RFC 1035 §2.3.4: a name is at most 255 octets on the wire, i.e. 253 characters as text.
+constexpr size_t kMaxHostnameChars = 253;
+constexpr size_t kMaxLabelChars = 63;
+
+constexpr std::string_view kTopKeys[] = {"hostname", "user", "group", "listen", "tls",
+                                         "auth",     "pop3", "mail",  "limits", "pop4"};
+constexpr std::string_view kListenKeys[] = {"address", "tls"};
+constexpr std::string_view kTlsKeys[] = {"certificate", "private_key"};
+constexpr std::string_view kAuthKeys[] = {
+    "passwd_file",           "mechanisms",      "apop",
+    "plaintext_without_tls", "failure_delay_s", "max_failures"};
+constexpr std::string_view kPop3Keys[] = {"expire", "login_delay_s", "client_workarounds"};
+constexpr std::string_view kMailKeys[] = {"location"};
+constexpr std::string_view kLimitsKeys[] = {"idle_timeout_s", "login_timeout_s", "max_connections",
+                                            "max_connections_per_ip", "max_bad_commands"};
+constexpr std::string_view kPop4Keys[] = {"enabled", "banner"};
+
+// SASL mechanisms Poplar knows (src/sasl/ lands later; the names are checked now so that a typo
+// does not wait for that release to be noticed).
+constexpr std::string_view kKnownMechanisms[] = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"};
+// Dovecot's pop3_client_workarounds, with the same names so migrating configs read the same.
+constexpr std::string_view kKnownWorkarounds[] = {"outlook-no-nuls", "oe-ns-eoh"};
+
+std::string_view type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+// Quotes text from the file for a message: the admin must see exactly what was written, and a
+// control character in the file must not garble the terminal or the log.
+std::string quote(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    }
+  }
+  return out;
+}
+
+bool is_known(std::span<const std::string_view> known, std::string_view word) {
+  return std::find(known.begin(), known.end(), word) != known.end();
+}
+
+std::string join(std::span<const std::string_view> words) {
+  std::string out;
+  for (std::string_view w : words) {
+    if (!out.empty()) {
+      out += ", ";
+    }
+    out += quote(w);
+  }
+  return out;
+}
+
+// A DNS name as RFC 1123 §2.1 allows it, plus '_' (seen in real host names). Used for the
+// hostname key, which appears in the greeting and inside APOP's "<...@host>" timestamp, and for
+// the host part of listen addresses.
+bool is_dns_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxHostnameChars) {
+    return false;
+  }
+  size_t label = 0;
+  char prev = '.';
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0 || prev == '-') {
+        return false;
+      }
+      label = 0;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_' || (c == '-' && label > 0)) {
+      if (++label > kMaxLabelChars) {
+        return false;
+      }
+    } else {
+      return false;
+    }
+    prev = c;
+  }
+  return prev != '-';
+}
+
+std::string system_hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || !is_dns_name(buf)) {
+    // Only the greeting and APOP timestamps use it; a safe fallback beats refusing to start.
+    return "localhost";
+  }
+  return buf;
+}
+
+// Collects every problem of one file with its line, then turns them into one Status.
+class Parser {
+ public:
+  Parser(const std::string& name, std::filesystem::path base_dir)
+      : name_(name), base_dir_(std::move(base_dir)) {}
+
+  Status run(const toml::table& root, ServerConfig& config) {
+    check_keys(root, "", kTopKeys);
+    parse_top(root, config);
+    parse_listen(root, config);
+    if (const toml::table* t = section(root, "tls")) {
+      parse_tls(*t, config);
+    }
+    if (const toml::table* t = section(root, "auth")) {
+      parse_auth(*t, config.auth);
+    }
+    if (const toml::table* t = section(root, "pop3")) {
+      parse_pop3(*t, config.pop3);
+    }
+    if (const toml::table* t = section(root, "mail")) {
+      parse_mail(*t, config.mail);
+    } else {
+      // The default template has no relative path, but normalise it like a configured one.
+      config.mail.location =
+          validate_mail_location(config.mail.location, base_dir_.string()).value();
+    }
+    if (const toml::table* t = section(root, "limits")) {
+      parse_limits(*t, config.limits);
+    }
+    if (const toml::table* t = section(root, "pop4")) {
+      parse_pop4(*t, config.pop4);
+    }
+    return result();
+  }
+
+ private:
+  struct Problem {
+    toml::source_index line;
+    std::string text;
+  };
+
+  static std::string prefix(std::string_view sect, std::string_view key) {
+    std::string out;
+    if (!sect.empty()) {
+      out += sect;
+      out += ' ';
+    }
+    out += key;
+    return out;
+  }
+
+  void add(const toml::source_region& where, std::string text) {
+    problems_.push_back({where.begin.line, std::move(text)});
+  }
+  // "[limits] idle_timeout_s: must be at least 600 (...)"
+  void add(const toml::node& node, std::string_view sect, std::string_view key,
+           std::string_view what) {
+    add(node.source(), prefix(sect, key) + ": " + std::string(what));
+  }
+  void wrong_type(const toml::node& node, std::string_view sect, std::string_view key,
+                  std::string_view wanted) {
+    add(node, sect, key,
+        "must be " + std::string(wanted) + ", not " + std::string(type_name(node)));
+  }
+
+  Status result() const {
+    if (problems_.empty()) {
+      return Status::ok();
+    }
+    std::vector<Problem> sorted = problems_;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Problem& a, const Problem& b) { return a.line < b.line; });
+    std::string message;
+    for (const Problem& p : sorted) {
+      if (!message.empty()) {
+        message += '\n';
+      }
+      message += name_ + ":" + std::to_string(p.line) + ": " + p.text;
+    }
+    return Status::invalid_input(std::move(message));
+  }
+
+  void check_keys(const toml::table& table, std::string_view sect,
+                  std::span<const std::string_view> known) {
+    for (auto&& [key, node] : table) {
+      if (!is_known(known, key.str())) {
+        add(key.source(), prefix(sect, "unknown key " + quote(key.str())));
+      }
+    }
+  }
+
+  // The [name] table, or nullptr when absent or of the wrong type (reported).
+  const toml::table* section(const toml::table& root, std::string_view name) {
+    const toml::node* node = root.get(name);
+    if (node == nullptr) {
+      return nullptr;
+    }
+    const toml::table* table = node->as_table();
+    if (table == nullptr) {
+      wrong_type(*node, "", name, "a table ([" + std::string(name) + "])");
+      return nullptr;
+    }
+    std::string sect = "[" + std::string(name) + "]";
+    if (name == "tls") {
+      check_keys(*table, sect, kTlsKeys);
+    } else if (name == "auth") {
+      check_keys(*table, sect, kAuthKeys);
+    } else if (name == "pop3") {
+      check_keys(*table, sect, kPop3Keys);
+    } else if (name == "mail") {
+      check_keys(*table, sect, kMailKeys);
+    } else if (name == "limits") {
+      check_keys(*table, sect, kLimitsKeys);
+    } else if (name == "pop4") {
+      check_keys(*table, sect, kPop4Keys);
+    }
+    return table;
+  }
+
+  // Each read_* leaves `out` unchanged when the key is absent or wrong (reported), and returns
+  // the node when it stored a value, for checks that need its line.
+  const toml::node* read_string(const toml::table& t, std::string_view sect, std::string_view key,
+                                std::string& out) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return nullptr;
+    }
+    const toml::value<std::string>* value = node->as_string();
+    if (value == nullptr) {
+      wrong_type(*node, sect, key, "a string");
+      return nullptr;
+    }
+    out = value->get();
+    return node;
+  }
+
+  void read_bool(const toml::table& t, std::string_view sect, std::string_view key, bool& out) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    if (const toml::value<bool>* value = node->as_boolean()) {
+      out = value->get();
+    } else {
+      wrong_type(*node, sect, key, "true or false");
+    }
+  }
+
+  // An integer in [min, UINT32_MAX]; `why_min` explains the lower bound in the message.
+  void read_u32(const toml::table& t, std::string_view sect, std::string_view key, uint32_t min,
+                std::string_view why_min, uint32_t& out) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::value<int64_t>* value = node->as_integer();
+    if (value == nullptr) {
+      wrong_type(*node, sect, key, "an integer");
+      return;
+    }
+    int64_t v = value->get();
+    if (v < static_cast<int64_t>(min)) {
+      std::string what =
+          min == 0 ? "must not be negative" : "must be at least " + std::to_string(min);
+      if (!why_min.empty()) {
+        what += " (" + std::string(why_min) + ")";
+      }
+      add(*node, sect, key, what);
+      return;
+    }
+    if (v > static_cast<int64_t>(std::numeric_limits<uint32_t>::max())) {
+      add(*node, sect, key,
+          "must be at most " + std::to_string(std::numeric_limits<uint32_t>::max()));
+      return;
+    }
+    out = static_cast<uint32_t>(v);
+  }
+
+  // An array of strings, each checked against `known` (case-insensitively when `fold_case`, in
+  // which case the stored spelling is upper case); duplicates are refused.
+  void read_word_list(const toml::table& t, std::string_view sect, std::string_view key,
+                      std::span<const std::string_view> known, bool fold_case,
+                      std::vector<std::string>& out) {
+    const toml::node* node = t.get(key);
+    if (node == nullptr) {
+      return;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      wrong_type(*node, sect, key, "an array of strings");
+      return;
+    }
+    std::vector<std::string> words;
+    bool ok = true;
+    for (const toml::node& element : *array) {
+      const toml::value<std::string>* value = element.as_string();
+      if (value == nullptr) {
+        wrong_type(element, sect, key,
+                   "an array of strings (found an element that is " +
+                       std::string(type_name(element)) + ")");
+        ok = false;
+        continue;
+      }
+      std::string word = fold_case ? upper(value->get()) : value->get();
+      if (!is_known(known, word)) {
+        add(element, sect, key,
+            "unknown value " + quote(value->get()) + " (known: " + join(known) + ")");
+        ok = false;
+      } else if (std::find(words.begin(), words.end(), word) != words.end()) {
+        add(element, sect, key, quote(value->get()) + " is listed twice");
+        ok = false;
+      } else {
+        words.push_back(std::move(word));
+      }
+    }
+    if (ok) {
+      out = std::move(words);
+    }
+  }
+
+  // A path: non-empty, made absolute against the config file's directory.
+  void read_path(const toml::table& t, std::string_view sect, std::string_view key,
+                 std::string& out) {
+    std::string value;
+    const toml::node* node = read_string(t, sect, key, value);
+    if (node == nullptr) {
+      return;
+    }
+    if (value.empty()) {
+      add(*node, sect, key, "must not be empty");
+      return;
+    }
+    if (value.find('\0') != std::string::npos) {
+      add(*node, sect, key, "must not contain a NUL character");
+      return;
+    }
+    out = resolve(value);
+  }
+
+  std::string resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_absolute()) {
+      return p.lexically_normal().string();
+    }
+    return (base_dir_ / p).lexically_normal().string();
+  }
+
+  void parse_top(const toml::table& root, ServerConfig& config) {
+    if (const toml::node* node = read_string(root, "", "hostname", config.hostname)) {
+      if (!is_dns_name(config.hostname)) {
+        add(*node, "", "hostname",
+            "must be a DNS name (letters, digits, '-', '.'; at most 253 characters): it appears "
+            "in the greeting and in APOP timestamps");
+      }
+    } else {
+      config.hostname = system_hostname();
+    }
+    const toml::node* user = read_string(root, "", "user", config.user);
+    // user and group are plain names; a uid/gid is looked up at startup (server/privileges).
+    if (user != nullptr && config.user.empty()) {
+      add(*user, "", "user", "must not be empty (leave the key out to keep the current user)");
+    }
+    const toml::node* group = read_string(root, "", "group", config.group);
+    if (group != nullptr) {
+      if (config.group.empty()) {
+        add(*group, "", "group", "must not be empty (leave the key out for the user's group)");
+      } else if (root.get("user") == nullptr) {
+        add(*group, "", "group", "is set but user is not (the group is applied with the user)");
+      }
+    }
+  }
+
+  void parse_listen(const toml::table& root, ServerConfig& config) {
+    const toml::node* node = root.get("listen");
+    if (node == nullptr) {
+      return;  // the default: one plain listener on 0.0.0.0:110
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      wrong_type(*node, "", "listen", "an array of tables (write [[listen]])");
+      return;
+    }
+    if (array->empty()) {
+      add(*node, "", "listen", "at least one [[listen]] is needed");
+      return;
+    }
+    std::vector<ListenConfig> listeners;
+    for (const toml::node& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) {
+        wrong_type(element, "", "listen", "an array of tables (write [[listen]])");
+        continue;
+      }
+      check_keys(*table, "[[listen]]", kListenKeys);
+      ListenConfig listener;
+      const toml::node* address = read_string(*table, "[[listen]]", "address", listener.address);
+      if (address == nullptr) {
+        if (table->get("address") == nullptr) {
+          add(table->source(),
+              "[[listen]] address: missing (every listener needs a host:port, e.g. "
+              "\"0.0.0.0:110\")");
+        }
+        continue;
+      }
+      Result<ListenAddress> parsed = parse_listen_address(listener.address);
+      if (!parsed.is_ok()) {
+        add(*address, "[[listen]]", "address",
+            quote(listener.address) + ": " + parsed.status().message());
+        continue;
+      }
+      // The same host:port twice cannot both be bound; port 0 ("any free port") can.
+      for (const ListenConfig& earlier : listeners) {
+        Result<ListenAddress> e = parse_listen_address(earlier.address);
+        if (parsed->port != 0 && e->host == parsed->host && e->port == parsed->port) {
+          add(*address, "[[listen]]", "address", quote(listener.address) + " is listed twice");
+        }
+      }
+      std::string tls = "none";
+      if (const toml::node* tls_node = read_string(*table, "[[listen]]", "tls", tls)) {
+        if (tls == "none") {
+          listener.tls = TlsMode::kNone;
+        } else if (tls == "starttls") {
+          listener.tls = TlsMode::kStartTls;
+        } else if (tls == "implicit") {
+          listener.tls = TlsMode::kImplicit;
+        } else {
+          add(*tls_node, "[[listen]]", "tls",
+              "unknown value " + quote(tls) + " (known: \"none\", \"starttls\", \"implicit\")");
+          continue;
+        }
+      }
+      listeners.push_back(std::move(listener));
+    }
+    config.listen = std::move(listeners);
+  }
+
+  void parse_tls(const toml::table& t, ServerConfig& config) {
+    TlsConfig tls;
+    for (std::string_view key : kTlsKeys) {
+      if (t.get(key) == nullptr) {
+        add(t.source(), "[tls] " + std::string(key) + ": missing (a PEM file)");
+      }
+    }
+    read_path(t, "[tls]", "certificate", tls.certificate);
+    read_path(t, "[tls]", "private_key", tls.private_key);
+    config.tls = std::move(tls);
+  }
+
+  void parse_auth(const toml::table& t, AuthConfig& auth) {
+    read_path(t, "[auth]", "passwd_file", auth.passwd_file);
+    read_word_list(t, "[auth]", "mechanisms", kKnownMechanisms, /*fold_case=*/true,
+                   auth.mechanisms);
+    read_bool(t, "[auth]", "apop", auth.apop);
+    read_bool(t, "[auth]", "plaintext_without_tls", auth.plaintext_without_tls);
+    read_u32(t, "[auth]", "failure_delay_s", 0, "", auth.failure_delay_s);
+    read_u32(t, "[auth]", "max_failures", 1, "0 would close every connection before a login",
+             auth.max_failures);
+  }
+
+  void parse_pop3(const toml::table& t, Pop3Config& pop3) {
+    if (const toml::node* node = t.get("expire")) {
+      parse_expire(*node, pop3);
+    }
+    read_u32(t, "[pop3]", "login_delay_s", 0, "", pop3.login_delay_s);
+    read_word_list(t, "[pop3]", "client_workarounds", kKnownWorkarounds, /*fold_case=*/false,
+                   pop3.client_workarounds);
+  }
+
+  // RFC 2449 §6.7 EXPIRE: "NEVER" or a number of days. The file may say "never", 30 or "30".
+  void parse_expire(const toml::node& node, Pop3Config& pop3) {
+    constexpr std::string_view kWanted = "\"never\" or a number of days (0 or more)";
+    if (const toml::value<int64_t>* value = node.as_integer()) {
+      int64_t v = value->get();
+      if (v < 0 || v > static_cast<int64_t>(std::numeric_limits<uint32_t>::max())) {
+        add(node, "[pop3]", "expire", "must be " + std::string(kWanted));
+        return;
+      }
+      pop3.expire_days = static_cast<uint32_t>(v);
+      return;
+    }
+    const toml::value<std::string>* text = node.as_string();
+    if (text == nullptr) {
+      wrong_type(node, "[pop3]", "expire", kWanted);
+      return;
+    }
+    if (upper(text->get()) == "NEVER") {
+      pop3.expire_days = std::nullopt;
+    } else if (std::optional<uint32_t> days = parse_u32(text->get())) {
+      pop3.expire_days = *days;
+    } else {
+      add(node, "[pop3]", "expire", quote(text->get()) + ": must be " + std::string(kWanted));
+    }
+  }
+
+  void parse_mail(const toml::table& t, MailConfig& mail) {
+    std::string location = mail.location;
+    const toml::node* node = read_string(t, "[mail]", "location", location);
+    if (node == nullptr && t.get("location") != nullptr) {
+      return;  // wrong type, reported
+    }
+    Result<std::string> checked = validate_mail_location(location, base_dir_.string());
+    if (!checked.is_ok()) {
+      if (node != nullptr) {
+        add(*node, "[mail]", "location", quote(location) + ": " + checked.status().message());
+      }
+      return;
+    }
+    mail.location = std::move(checked).value();
+  }
+
+  void parse_limits(const toml::table& t, LimitsConfig& limits) {
+    read_u32(t, "[limits]", "idle_timeout_s", kMinIdleTimeoutS, "RFC 1939 autologout minimum",
+             limits.idle_timeout_s);
+    read_u32(t, "[limits]", "login_timeout_s", 1, "0 would drop every client at once",
+             limits.login_timeout_s);
+    read_u32(t, "[limits]", "max_connections", 1, "0 would refuse every client",
+             limits.max_connections);
+    read_u32(t, "[limits]", "max_connections_per_ip", 1, "0 would refuse every client",
+             limits.max_connections_per_ip);
+    read_u32(t, "[limits]", "max_bad_commands", 1, "0 would drop a client at its first typo",
+             limits.max_bad_commands);
+  }
+
+  void parse_pop4(const toml::table& t, Pop4Config& pop4) {
+    read_bool(t, "[pop4]", "enabled", pop4.enabled);
+    read_bool(t, "[pop4]", "banner", pop4.banner);
+  }
+
+  std::string name_;
+  std::filesystem::path base_dir_;
+  std::vector<Problem> problems_;
+};
+
+std::filesystem::path absolute_dir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p =
+      dir.empty() ? std::filesystem::current_path(ec) : std::filesystem::absolute(dir, ec);
+  if (ec) {
+    return dir.empty() ? std::filesystem::path(".") : std::filesystem::path(dir);
+  }
+  return p.lexically_normal();
+}
+
+}  // namespace
+
+std::string_view tls_mode_name(TlsMode mode) {
+  switch (mode) {
+    case TlsMode::kNone:
+      return "none";
+    case TlsMode::kStartTls:
+      return "starttls";
+    case TlsMode::kImplicit:
+      return "implicit";
+  }
+  return "none";
+}
+
+Result<ListenAddress> parse_listen_address(std::string_view address) {
+  if (address.empty()) {
+    return Status::invalid_input("empty (expected host:port, e.g. \"0.0.0.0:110\")");
+  }
+  std::string_view host;
+  std::string_view port;
+  if (address.front() == '[') {
+    size_t close = address.find(']');
+    if (close == std::string_view::npos) {
+      return Status::invalid_input("missing ']' after the IPv6 address");
+    }
+    host = address.substr(1, close - 1);
+    std::string_view rest = address.substr(close + 1);
+    if (!rest.starts_with(':')) {
+      return Status::invalid_input("missing \":port\" after ']'");
+    }
+    port = rest.substr(1);
+    in6_addr unused{};
+    if (inet_pton(AF_INET6, std::string(host).c_str(), &unused) != 1) {
+      return Status::invalid_input("invalid IPv6 address inside [...]");
+    }
+  } else {
+    size_t colon = address.rfind(':');
+    if (colon == std::string_view::npos) {
+      return Status::invalid_input("missing \":port\" (expected host:port, e.g. \"0.0.0.0:110\")");
+    }
+    host = address.substr(0, colon);
+    port = address.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return Status::invalid_input("an IPv6 address must be in brackets, e.g. \"[::]:110\"");
+    }
+    if (host.empty()) {
+      return Status::invalid_input("missing host (use \"0.0.0.0\" or \"[::]\" for all addresses)");
+    }
+    bool numeric = host.find_first_not_of("0123456789.") == std::string_view::npos;
+    in_addr unused{};
+    if (numeric) {
+      if (inet_pton(AF_INET, std::string(host).c_str(), &unused) != 1) {
+        return Status::invalid_input("invalid IPv4 address");
+      }
+    } else if (!is_dns_name(host)) {
+      return Status::invalid_input("host is neither an IP address nor a DNS name");
+    }
+  }
+  std::optional<uint32_t> number = parse_u32(port);
+  if (!number.has_value() || *number > 65535) {
+    return Status::invalid_input("port must be a number from 0 to 65535");
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(*number)};
+}
+
+Status check_supported(const ServerConfig& config) {
+  for (const ListenConfig& listener : config.listen) {
+    if (listener.tls != TlsMode::kNone) {
+      std::string where = config.source_path.empty() ? "" : config.source_path + ": ";
+      return Status::error(ErrorCode::kUnavailable, where + "[[listen]] address " +
+                                                        quote(listener.address) + ": tls = \"" +
+                                                        std::string(tls_mode_name(listener.tls)) +
+                                                        "\" is not yet supported in this version");
+    }
+  }
+  return Status::ok();
+}
+
+Result<ServerConfig> parse_config(std::string_view toml_text, const std::string& name,
+                                  const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(name));
+  } catch (const toml::parse_error& e) {
+    return Status::invalid_input(name + ":" + std::to_string(e.source().begin.line) + ": " +
+                                 std::string(e.description()));
+  }
+  ServerConfig config;
+  config.source_path = name;
+  Parser parser(name, absolute_dir(base_dir));
+  Status s = parser.run(root, config);
+  if (!s.is_ok()) {
+    return s;
+  }
+  return config;
+}
+
+Result<ServerConfig> load_config(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::from_errno(errno, "cannot open config file " + path);
+  }
+  std::string text;
+  char buf[16384];
+  Status status;
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      status = Status::from_errno(errno, "cannot read config file " + path);
+      break;
+    }
+    if (n == 0) {
+      break;
+    }
+    if (text.size() + static_cast<size_t>(n) > kMaxConfigBytes) {
+      status = Status::error(ErrorCode::kLimit,
+                             path + ": larger than 1 MiB; is this really the config file?");
+      break;
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (!status.is_ok()) {
+    return status;
+  }
+  std::filesystem::path dir = std::filesystem::path(path).parent_path();
+  return parse_config(text, path, dir.empty() ? std::string() : dir.string());
+}
+
+}  // namespace poplar::config
