@@ -48,13 +48,25 @@ enum class ActionKind {
   kOpenMaildrop,  // open and lock authenticated_user()'s maildrop, then on_maildrop_opened()
   kCommitUpdate,  // UPDATE state: maildrop().commit_update(deletions()), then on_update_committed()
   kClose,         // close the connection (after writing pending output, if any was queued)
+  // Later (TLS issue): kStartTls — write pending_output(), run the TLS handshake, then
+  // on_tls_started(). Added at the end so existing drivers keep compiling.
 };
 
 enum class SessionState { kAuthorization, kTransaction, kUpdate, kClosed };
 
-// Why a session ended, for the disconnect log line.
-enum class CloseReason { kNone, kQuit, kPeerClosed, kTooManyBadCommands, kTooManyAuthFailures,
-                         kLineTooLong, kIoError, kTimeout, kShutdown };
+// Why a session ended, for the disconnect log line. kLineTooLong: unprocessed input beyond the
+// session's cap (an over-long single command line only gets "-ERR Line too long.").
+enum class CloseReason {
+  kNone,
+  kQuit,
+  kPeerClosed,
+  kTooManyBadCommands,
+  kTooManyAuthFailures,
+  kLineTooLong,
+  kIoError,
+  kTimeout,
+  kShutdown
+};
 
 std::string_view close_reason_name(CloseReason reason);
 
@@ -83,8 +95,20 @@ class ServerSession {
 
   ActionKind next_action();
 
+  // The view stays valid until the next call to next_action(), consume_output(), start() or
+  // abort(); receive() and on_eof() never touch the output, so a driver may read while a
+  // write of this view is in flight. Empty whenever next_action() returns kClose.
   std::string_view pending_output() const;
   void consume_output(size_t n);
+
+  // For a driver that reads while it writes: false once about 64 KiB of unprocessed input is
+  // buffered (stop reading until it is true again, or until next_action() returns kRead).
+  // Input far beyond that ends the session (CloseReason::kLineTooLong). A driver that reads
+  // only on kRead never needs this.
+  bool wants_input() const;
+  // Approximate octets held in this session's buffers (output, input, read block), for
+  // memory tests and accounting. A few hundred octets when idle.
+  size_t buffer_footprint_octets() const;
 
   // Valid while next_action() returns kAuthenticate.
   const auth::AuthRequest& auth_request() const;

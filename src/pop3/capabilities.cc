@@ -1,0 +1,50 @@
+// CAPA lines per state; see capabilities.h. No I/O.
+#include "pop3/capabilities.h"
+
+#include "pop3/command_table.h"
+
+namespace poplar::pop3 {
+namespace {
+
+bool condition_holds(CapaCondition when, const SessionConfig& config) {
+  switch (when) {
+    case CapaCondition::kNever:
+      return false;
+    case CapaCondition::kAlways:
+      return true;
+    case CapaCondition::kPlaintextAllowed:
+      return config.plaintext_allowed;
+    case CapaCondition::kSaslMechanisms:
+      return false;  // no SASL mechanism implemented yet
+    case CapaCondition::kTlsAvailable:
+      return false;  // TLS lands with net/ and tls/
+  }
+  return false;
+}
+
+}  // namespace
+
+std::vector<std::string> capabilities(const SessionConfig& config, SessionState state) {
+  std::vector<std::string> lines;
+  for (const CommandSpec& spec : command_table()) {
+    if (!spec.capa_tag.empty() && condition_holds(spec.capa_when, config)) {
+      lines.emplace_back(spec.capa_tag);
+    }
+  }
+  lines.emplace_back("RESP-CODES");      // RFC 2449 §6.4: every "[" after a status is a code
+  lines.emplace_back("PIPELINING");      // RFC 2449 §6.6: replies strictly in command order
+  lines.emplace_back("AUTH-RESP-CODE");  // RFC 3206 §6: every credential failure says [AUTH]
+  // RFC 2449 §6.7: retention is one global setting, so AUTHORIZATION shows the same value as
+  // TRANSACTION and needs no "USER" suffix.
+  lines.push_back(config.expire_days ? "EXPIRE " + std::to_string(*config.expire_days)
+                                     : std::string("EXPIRE NEVER"));
+  if (config.login_delay_s > 0) {  // RFC 2449 §6.5; global too, hence no "USER" suffix
+    lines.push_back("LOGIN-DELAY " + std::to_string(config.login_delay_s));
+  }
+  if (state == SessionState::kTransaction && !config.implementation.empty()) {
+    lines.push_back("IMPLEMENTATION " + config.implementation);  // RFC 2449 §6.9
+  }
+  return lines;
+}
+
+}  // namespace poplar::pop3

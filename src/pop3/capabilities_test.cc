@@ -1,0 +1,77 @@
+#include "pop3/capabilities.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace poplar::pop3 {
+namespace {
+
+bool has(const std::vector<std::string>& lines, const std::string& line) {
+  return std::find(lines.begin(), lines.end(), line) != lines.end();
+}
+
+TEST(CapabilitiesTest, DefaultsBeforeLogin) {
+  SessionConfig config;
+  auto lines = capabilities(config, SessionState::kAuthorization);
+  EXPECT_EQ(lines, (std::vector<std::string>{"TOP", "UIDL", "USER", "RESP-CODES", "PIPELINING",
+                                             "AUTH-RESP-CODE", "EXPIRE NEVER"}));
+}
+
+TEST(CapabilitiesTest, ImplementationOnlyAfterLogin) {
+  SessionConfig config;
+  config.implementation = "Poplar-0.1";
+  EXPECT_FALSE(
+      has(capabilities(config, SessionState::kAuthorization), "IMPLEMENTATION Poplar-0.1"));
+  EXPECT_TRUE(has(capabilities(config, SessionState::kTransaction), "IMPLEMENTATION Poplar-0.1"));
+  config.implementation.clear();
+  EXPECT_EQ(capabilities(config, SessionState::kTransaction).size(),
+            capabilities(config, SessionState::kAuthorization).size());
+}
+
+TEST(CapabilitiesTest, EverythingBeforeLoginIsAlsoShownAfter) {
+  SessionConfig config;
+  config.login_delay_s = 300;
+  config.expire_days = 0;
+  for (bool plaintext : {true, false}) {
+    config.plaintext_allowed = plaintext;
+    auto before = capabilities(config, SessionState::kAuthorization);
+    auto after = capabilities(config, SessionState::kTransaction);
+    for (const auto& line : before) {
+      EXPECT_TRUE(has(after, line)) << line;  // RFC 2449 §5
+    }
+  }
+}
+
+TEST(CapabilitiesTest, UserOnlyWherePlaintextIsAllowed) {
+  SessionConfig config;
+  config.plaintext_allowed = false;
+  EXPECT_FALSE(has(capabilities(config, SessionState::kAuthorization), "USER"));
+  EXPECT_FALSE(has(capabilities(config, SessionState::kTransaction), "USER"));
+}
+
+TEST(CapabilitiesTest, ExpireAndLoginDelayValues) {
+  SessionConfig config;
+  config.expire_days = 30;
+  config.login_delay_s = 900;
+  auto lines = capabilities(config, SessionState::kAuthorization);
+  EXPECT_TRUE(has(lines, "EXPIRE 30"));
+  EXPECT_TRUE(has(lines, "LOGIN-DELAY 900"));
+  config.login_delay_s = 0;
+  for (const auto& l : capabilities(config, SessionState::kAuthorization)) {
+    EXPECT_NE(l.rfind("LOGIN-DELAY", 0), 0u);
+  }
+}
+
+TEST(CapabilitiesTest, NoSaslOrStlsUntilTheyExist) {
+  SessionConfig config;
+  for (const auto& l : capabilities(config, SessionState::kAuthorization)) {
+    EXPECT_NE(l.rfind("SASL", 0), 0u);
+    EXPECT_NE(l, "STLS");
+  }
+}
+
+}  // namespace
+}  // namespace poplar::pop3

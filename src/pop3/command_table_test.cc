@@ -1,0 +1,70 @@
+#include "pop3/command_table.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+namespace poplar::pop3 {
+namespace {
+
+using S = SessionState;
+
+TEST(CommandTableTest, EveryCommandHasOneEntryAndAKeywordThatFindsIt) {
+  std::set<Command> seen;
+  for (const CommandSpec& spec : command_table()) {
+    EXPECT_TRUE(seen.insert(spec.command).second) << spec.keyword;
+    EXPECT_EQ(command_from_keyword(spec.keyword), spec.command);
+    std::string lower(spec.keyword);
+    for (auto& c : lower) {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+    EXPECT_EQ(command_from_keyword(lower), spec.command);
+    EXPECT_TRUE(spec.in_authorization != nullptr || spec.in_transaction != nullptr);
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Command::kXtnd));  // every value but kUnknown
+}
+
+TEST(CommandTableTest, AuthorizationOnlyCommands) {
+  for (Command c :
+       {Command::kUser, Command::kPass, Command::kApop, Command::kAuth, Command::kStls}) {
+    EXPECT_NE(handler_for(c, S::kAuthorization), nullptr);
+    EXPECT_EQ(handler_for(c, S::kTransaction), nullptr);  // R1939-3-i: USER after login
+  }
+}
+
+TEST(CommandTableTest, TransactionOnlyCommands) {
+  for (Command c :
+       {Command::kStat, Command::kList, Command::kRetr, Command::kDele, Command::kNoop,
+        Command::kRset, Command::kTop, Command::kUidl, Command::kLast, Command::kXtnd}) {
+    EXPECT_EQ(handler_for(c, S::kAuthorization), nullptr);  // R1939-3-i: RETR before login
+    EXPECT_NE(handler_for(c, S::kTransaction), nullptr);
+  }
+}
+
+TEST(CommandTableTest, CapaAndQuitInBothStatesNothingInUpdate) {
+  for (Command c : {Command::kCapa, Command::kQuit}) {
+    EXPECT_NE(handler_for(c, S::kAuthorization), nullptr);
+    EXPECT_NE(handler_for(c, S::kTransaction), nullptr);
+  }
+  // QUIT means different things: no UPDATE before login, UPDATE after (RFC 1939 §6).
+  EXPECT_NE(handler_for(Command::kQuit, S::kAuthorization),
+            handler_for(Command::kQuit, S::kTransaction));
+  for (const CommandSpec& spec : command_table()) {
+    EXPECT_EQ(handler_for(spec.command, S::kUpdate), nullptr);
+    EXPECT_EQ(handler_for(spec.command, S::kClosed), nullptr);
+  }
+  EXPECT_EQ(handler_for(Command::kUnknown, S::kAuthorization), nullptr);
+}
+
+TEST(CommandTableTest, CapaTagsEqualTheirKeywordOrAreSasl) {
+  for (const CommandSpec& spec : command_table()) {
+    if (!spec.capa_tag.empty() && spec.command != Command::kAuth) {
+      EXPECT_EQ(spec.capa_tag, spec.keyword);  // RFC 2449 §5
+    }
+  }
+  EXPECT_EQ(command_spec(Command::kAuth).capa_tag, "SASL");
+}
+
+}  // namespace
+}  // namespace poplar::pop3

@@ -1,0 +1,120 @@
+#include "pop3/command.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace poplar::pop3 {
+namespace {
+
+TEST(CommandTest, KeywordsAreCaseInsensitive) {
+  EXPECT_EQ(parse_command_line("retr 1").command, Command::kRetr);
+  EXPECT_EQ(parse_command_line("Retr 1").command, Command::kRetr);
+  EXPECT_EQ(parse_command_line("RETR 1").command, Command::kRetr);
+  EXPECT_EQ(parse_command_line("capa").command, Command::kCapa);
+}
+
+TEST(CommandTest, UnknownAndMalformedKeywords) {
+  EXPECT_EQ(parse_command_line("HELO").command, Command::kUnknown);
+  EXPECT_EQ(parse_command_line("GET / HTTP/1.1").command, Command::kUnknown);
+  EXPECT_EQ(parse_command_line("").error, SyntaxError::kBadKeyword);
+  EXPECT_EQ(parse_command_line("ST").error, SyntaxError::kBadKeyword);
+  EXPECT_EQ(parse_command_line("STATS").error, SyntaxError::kBadKeyword);
+  EXPECT_EQ(parse_command_line(" STAT").error, SyntaxError::kBadKeyword);
+  EXPECT_EQ(parse_command_line("ST\xc3\xa4T").error, SyntaxError::kBadKeyword);
+}
+
+TEST(CommandTest, PassKeepsTheRestOfTheLineVerbatim) {
+  auto c = parse_command_line("PASS pw with spaces ");
+  ASSERT_EQ(c.error, SyntaxError::kNone);
+  EXPECT_EQ(c.args.first, "pw with spaces ");
+  EXPECT_EQ(parse_command_line("PASS  lead").args.first, " lead");
+  EXPECT_EQ(parse_command_line("PASS").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("PASS ").error, SyntaxError::kMissingArgument);
+}
+
+TEST(CommandTest, UserTakesOneWord) {
+  EXPECT_EQ(parse_command_line("USER alice").args.first, "alice");
+  EXPECT_EQ(parse_command_line("USER alice smith").error, SyntaxError::kTooManyArguments);
+  EXPECT_EQ(parse_command_line("USER").error, SyntaxError::kMissingArgument);
+}
+
+TEST(CommandTest, RejectsNulAndControlBytes) {
+  EXPECT_EQ(parse_command_line(std::string("US\0ER a", 7)).error, SyntaxError::kControlByte);
+  EXPECT_EQ(parse_command_line("PASS a\tb").error, SyntaxError::kControlByte);
+  EXPECT_EQ(parse_command_line("STAT\r").error, SyntaxError::kControlByte);
+  EXPECT_EQ(parse_command_line("NOOP\x7f").error, SyntaxError::kControlByte);
+}
+
+TEST(CommandTest, MessageNumbersAreStrict) {
+  EXPECT_EQ(parse_command_line("LIST 4294967297").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("LIST 0").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("LIST abc").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("LIST -1").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("LIST +1").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("LIST 1x").error, SyntaxError::kBadMessageNumber);
+  auto c = parse_command_line("LIST 4294967295");
+  ASSERT_EQ(c.error, SyntaxError::kNone);
+  EXPECT_EQ(c.args.message->value, 4294967295u);
+}
+
+TEST(CommandTest, OptionalMessageNumber) {
+  auto bare = parse_command_line("UIDL");
+  EXPECT_EQ(bare.error, SyntaxError::kNone);
+  EXPECT_FALSE(bare.args.message.has_value());
+  EXPECT_EQ(parse_command_line("UIDL 3").args.message->value, 3u);
+  EXPECT_EQ(parse_command_line("UIDL 1 2").error, SyntaxError::kTooManyArguments);
+}
+
+TEST(CommandTest, RequiredArguments) {
+  EXPECT_EQ(parse_command_line("RETR").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("DELE").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("TOP 1").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("STAT 1").error, SyntaxError::kTooManyArguments);
+  EXPECT_EQ(parse_command_line("QUIT now").error, SyntaxError::kTooManyArguments);
+}
+
+TEST(CommandTest, TopLineCount) {
+  auto c = parse_command_line("TOP 2 0");
+  ASSERT_EQ(c.error, SyntaxError::kNone);
+  EXPECT_EQ(c.args.message->value, 2u);
+  EXPECT_EQ(*c.args.lines, 0u);
+  EXPECT_EQ(parse_command_line("TOP 1 -1").error, SyntaxError::kBadLineCount);
+  EXPECT_EQ(parse_command_line("TOP 1 4294967296").error, SyntaxError::kBadLineCount);
+  EXPECT_EQ(parse_command_line("TOP 0 1").error, SyntaxError::kBadMessageNumber);
+}
+
+TEST(CommandTest, SingleSpaceBetweenArgumentsTrailingSpaceTolerated) {
+  EXPECT_EQ(parse_command_line("TOP 1  2").error, SyntaxError::kEmptyArgument);
+  EXPECT_EQ(parse_command_line("LIST  1").error, SyntaxError::kEmptyArgument);
+  EXPECT_EQ(parse_command_line("LIST 1 ").error, SyntaxError::kNone);
+  EXPECT_EQ(parse_command_line("STAT ").error, SyntaxError::kNone);
+}
+
+TEST(CommandTest, ApopNeedsNameAndHexDigest) {
+  auto c = parse_command_line("APOP mrose c4c9334bac560ecc979e58001b3e22fb");
+  ASSERT_EQ(c.error, SyntaxError::kNone);
+  EXPECT_EQ(c.args.first, "mrose");
+  EXPECT_EQ(c.args.second, "c4c9334bac560ecc979e58001b3e22fb");
+  EXPECT_EQ(parse_command_line("APOP mrose").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("APOP mrose xyz").error, SyntaxError::kBadArgument);
+  EXPECT_EQ(parse_command_line("APOP mrose c4c9334bac560ecc979e58001b3e22fg").error,
+            SyntaxError::kBadArgument);
+}
+
+TEST(CommandTest, AuthTakesOptionalMechanismAndInitialResponse) {
+  EXPECT_TRUE(parse_command_line("AUTH").args.first.empty());
+  auto c = parse_command_line("AUTH PLAIN AGFsaWNlAHNlY3JldA==");
+  EXPECT_EQ(c.args.first, "PLAIN");
+  EXPECT_EQ(c.args.second, "AGFsaWNlAHNlY3JldA==");
+  EXPECT_EQ(parse_command_line("AUTH A B C").error, SyntaxError::kTooManyArguments);
+}
+
+TEST(CommandTest, XtndIgnoresItsArguments) {
+  auto c = parse_command_line("XTND XLST Message-Id");
+  EXPECT_EQ(c.command, Command::kXtnd);
+  EXPECT_EQ(c.error, SyntaxError::kNone);
+}
+
+}  // namespace
+}  // namespace poplar::pop3

@@ -1,0 +1,77 @@
+// Streaming LIST/UIDL/RETR/TOP replies; see reply_producer.h.
+#include "pop3/reply_producer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <span>
+
+#include "pop3/response.h"
+
+namespace poplar::pop3 {
+namespace {
+
+void append_number(std::string& out, uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  out.append(digits, end);
+}
+
+}  // namespace
+
+ScanListProducer::ScanListProducer(Kind kind, const std::vector<store::MessageInfo>& messages,
+                                   const std::vector<bool>& deleted)
+    : kind_(kind), messages_(messages), deleted_(deleted) {}
+
+Result<bool> ScanListProducer::produce(std::string& out, size_t target_octets) {
+  std::string line;
+  while (next_ < messages_.size()) {
+    if (out.size() >= target_octets) {
+      return false;
+    }
+    size_t index = next_++;
+    if (index < deleted_.size() && deleted_[index]) {
+      continue;  // RFC 1939 §5: messages marked deleted are not listed
+    }
+    line.clear();
+    append_number(line, static_cast<uint64_t>(index) + 1);
+    line.push_back(' ');  // RFC 1939 §5, §7: exactly one SP, nothing after the last field
+    if (kind_ == Kind::kSizes) {
+      append_number(line, messages_[index].size_octets);
+    } else {
+      line.append(messages_[index].uidl);
+    }
+    append_data_line(out, line);
+  }
+  append_terminator(out);
+  return true;
+}
+
+MessageProducer::MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options)
+    : reader_(std::move(reader)),
+      stuffer_(options),
+      block_(std::make_unique<char[]>(kReadBlockOctets)) {}
+
+Result<bool> MessageProducer::produce(std::string& out, size_t target_octets) {
+  while (out.size() < target_octets) {
+    if (stuffer_.done()) {  // TOP has what it needs; the rest of the message is not read
+      stuffer_.finish(out);
+      return true;
+    }
+    size_t want = std::clamp(target_octets - out.size(), kMinReadOctets, kReadBlockOctets);
+    Result<size_t> got = reader_->read(std::span<char>(block_.get(), want));
+    if (!got.is_ok()) {
+      return got.status();
+    }
+    if (*got > want) {  // a reader that overran its buffer cannot be trusted any further
+      return Status::error(ErrorCode::kCorrupt, "message reader returned more than asked");
+    }
+    if (*got == 0) {
+      stuffer_.finish(out);
+      return true;
+    }
+    stuffer_.feed(std::string_view(block_.get(), *got), out);
+  }
+  return false;
+}
+
+}  // namespace poplar::pop3

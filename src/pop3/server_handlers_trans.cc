@@ -1,0 +1,213 @@
+// TRANSACTION-state handlers (RFC 1939 §5, §7) and the UPDATE state (RFC 1939 §6). Which
+// command reaches which handler is decided by command_table.cc alone.
+//
+// Must never: remove anything before QUIT (DELE only marks), remove a message that was not
+// marked, renumber messages (numbers are fixed for the session, RFC 1939 §4), or buffer a
+// whole message (RETR/TOP stream through reply_producer.h).
+// Thread-safety: not thread-safe; part of SessionCore.
+#include <utility>
+
+#include "base/log.h"
+#include "pop3/server_session_impl.h"
+
+namespace poplar::pop3 {
+namespace {
+
+constexpr std::string_view kNoSuchMessage = "No such message.";
+
+std::string plural(uint64_t n, std::string_view word) {
+  std::string s = std::to_string(n);
+  s += ' ';
+  s += word;
+  if (n != 1) {
+    s += 's';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<MessageIndex> SessionCore::live_message(MessageNumber number) const {
+  MessageIndex index = to_index(number);
+  if (index.value >= deleted_.size() || deleted_[index.value]) {
+    return std::nullopt;  // RFC 1939 §5: a deleted message is as good as absent
+  }
+  return index;
+}
+
+void SessionCore::recount() {
+  const auto& messages = maildrop_->messages();
+  live_count_ = 0;
+  live_octets_ = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (!deleted_[i]) {
+      ++live_count_;
+      live_octets_ += messages[i].size_octets;
+    }
+  }
+}
+
+std::string SessionCore::maildrop_summary() const {
+  return plural(live_count_, "message") + " (" + plural(live_octets_, "octet") + ")";
+}
+
+void SessionCore::handle_stat(const ParsedCommand&) {
+  // RFC 1939 §5: "+OK nn mm", deleted messages excluded, nothing after mm.
+  reply_ok(std::to_string(live_count_) + " " + std::to_string(live_octets_));
+}
+
+void SessionCore::handle_list(const ParsedCommand& command) {
+  const auto& messages = maildrop_->messages();
+  if (command.args.message) {
+    auto index = live_message(*command.args.message);
+    if (!index) {
+      reply_err(kNoSuchMessage);
+      return;
+    }
+    reply_ok(std::to_string(command.args.message->value) + " " +
+             std::to_string(messages[index->value].size_octets));
+    return;
+  }
+  reply_ok(maildrop_summary());
+  start_stream(StreamKind::kList, std::make_unique<ScanListProducer>(ScanListProducer::Kind::kSizes,
+                                                                     messages, deleted_));
+}
+
+void SessionCore::handle_uidl(const ParsedCommand& command) {
+  const auto& messages = maildrop_->messages();
+  if (command.args.message) {
+    auto index = live_message(*command.args.message);
+    if (!index) {
+      reply_err(kNoSuchMessage);
+      return;
+    }
+    // RFC 1939 §7: exactly one SP, nothing after the unique-id.
+    reply_ok(std::to_string(command.args.message->value) + " " + messages[index->value].uidl);
+    return;
+  }
+  reply_ok("Unique-ID listing follows.");
+  start_stream(StreamKind::kList, std::make_unique<ScanListProducer>(ScanListProducer::Kind::kUidls,
+                                                                     messages, deleted_));
+}
+
+void SessionCore::handle_retr(const ParsedCommand& command) {
+  open_message_stream(command, StreamKind::kRetr);
+}
+
+void SessionCore::handle_top(const ParsedCommand& command) {
+  open_message_stream(command, StreamKind::kTop);
+}
+
+void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind kind) {
+  auto index = live_message(*command.args.message);
+  if (!index) {
+    reply_err(kNoSuchMessage);
+    return;
+  }
+  Result<store::MessageReaderPtr> reader = maildrop_->open_message(index->value);
+  if (!reader.is_ok() || !*reader) {
+    // Still before the +OK: the client gets a proper -ERR and the session goes on.
+    Status status =
+        reader.is_ok() ? Status::temporary("store returned no reader") : reader.status();
+    log::warning("message-open-failed")
+        .kv("user", log_user())
+        .kv("rip", remote_ip_)
+        .kv("msg", command.args.message->value)
+        .kv("reason", status.to_string());
+    WireError error = map_error(status.code(), Operation::kReadMessage);
+    reply_err(error.text, error.code);
+    return;
+  }
+  DotStufferOptions options;
+  options.nul_to_0x80 = config_.workaround_outlook_no_nuls;
+  options.add_missing_separator = config_.workaround_oe_ns_eoh;
+  const uint64_t size = maildrop_->messages()[index->value].size_octets;
+  if (kind == StreamKind::kTop) {
+    options.top_body_lines = command.args.lines;
+    reply_ok("Top of message follows.");
+  } else {
+    reply_ok(std::to_string(size) + " octets");  // RFC 1939 §5 example: "+OK 120 octets"
+  }
+  stream_expected_octets_ = size;
+  start_stream(kind, std::make_unique<MessageProducer>(std::move(*reader), options));
+}
+
+void SessionCore::handle_dele(const ParsedCommand& command) {
+  MessageIndex index = to_index(*command.args.message);
+  if (index.value >= deleted_.size()) {
+    reply_err(kNoSuchMessage);
+    return;
+  }
+  if (deleted_[index.value]) {
+    reply_err("Message already deleted.");  // RFC 1939 §5: DELE of a deleted message is -ERR
+    return;
+  }
+  // RFC 1939 §5: only marked; UPDATE removes it after QUIT.
+  deleted_[index.value] = true;
+  --live_count_;
+  live_octets_ -= maildrop_->messages()[index.value].size_octets;
+  reply_ok("Message " + std::to_string(command.args.message->value) + " deleted.");
+}
+
+void SessionCore::handle_noop(const ParsedCommand&) { reply_ok("Still here."); }
+
+void SessionCore::handle_rset(const ParsedCommand&) {
+  deleted_.assign(deleted_.size(), false);  // RFC 1939 §5: unmark all
+  recount();
+  reply_ok("Maildrop has " + maildrop_summary() + ".");
+}
+
+void SessionCore::handle_last(const ParsedCommand&) {
+  // Removed from POP3 by RFC 1725 (SPEC PR-S-3); Dovecot refuses it by default too.
+  reply_err("LAST command not supported.");
+}
+
+void SessionCore::handle_xtnd(const ParsedCommand&) {
+  // draft-hansen XTND XMIT/XLST, Historic (SPEC PR-S-4).
+  reply_err("XTND command not supported.");
+}
+
+void SessionCore::handle_quit_transaction(const ParsedCommand&) {
+  // RFC 1939 §6: QUIT from TRANSACTION is the only way into UPDATE.
+  state_ = SessionState::kUpdate;
+  deletions_.clear();
+  for (size_t i = 0; i < deleted_.size(); ++i) {
+    if (deleted_[i]) {
+      deletions_.push_back(i);
+    }
+  }
+  if (deletions_.empty()) {
+    on_update_committed(Status::ok());  // nothing to remove: no store call needed
+    return;
+  }
+  waiting_ = Waiting::kCommit;
+}
+
+void SessionCore::on_update_committed(Status status) {
+  if (state_ != SessionState::kUpdate &&
+      !(state_ == SessionState::kClosed && waiting_ == Waiting::kCommit)) {
+    log::error("unexpected-update-result").kv("rip", remote_ip_);  // a driver bug; ignore it
+    return;
+  }
+  waiting_ = Waiting::kNothing;
+  maildrop_.reset();  // RFC 1939 §6: release the lock, whatever the outcome
+  if (state_ == SessionState::kClosed) {
+    return;
+  }
+  if (status.is_ok()) {
+    deleted_count_ = deletions_.size();
+    reply_ok("Bye, " + plural(deleted_count_, "message") + " deleted.");
+  } else {
+    log::error("update-failed")
+        .kv("user", log_user())
+        .kv("rip", remote_ip_)
+        .kv("marked", static_cast<uint64_t>(deletions_.size()))
+        .kv("reason", status.to_string());
+    // RFC 1939 §6: "-ERR some deleted messages not removed", then close all the same.
+    WireError error = map_error(status.code(), Operation::kCommitUpdate);
+    reply_err(error.text, error.code);
+  }
+  close(CloseReason::kQuit);
+}
+
+}  // namespace poplar::pop3

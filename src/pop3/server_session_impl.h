@@ -1,0 +1,173 @@
+// SessionCore: the state behind ServerSession (server_session.h), shared by the files that
+// implement it: server_session.cc (the action loop, buffers, input), server_handlers_auth.cc
+// (AUTHORIZATION) and server_handlers_trans.cc (TRANSACTION and UPDATE). command_table.cc points
+// at the handlers. Internal to pop3/; nothing outside includes this.
+//
+// Never does I/O: everything outside is an action the driver performs. Never logs a secret.
+// Thread-safety: not thread-safe; one per connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "auth/auth_request.h"
+#include "base/clock.h"
+#include "base/line_splitter.h"
+#include "base/random.h"
+#include "base/result.h"
+#include "base/status.h"
+#include "pop3/command.h"
+#include "pop3/error_mapping.h"
+#include "pop3/message_number.h"
+#include "pop3/reply_producer.h"
+#include "pop3/response.h"
+#include "pop3/server_session.h"
+#include "pop3/session_config.h"
+#include "store/maildrop.h"
+
+namespace poplar::pop3 {
+
+class SessionCore {
+ public:
+  // Above this much unprocessed input, wants_input() asks a driver that reads while it writes
+  // to stop reading (TCP flow control then throttles the client: RFC 2449 §6.6 clients must
+  // not rely on unbounded server buffering).
+  static constexpr size_t kInputPauseOctets = 64 * 1024;
+  // Hard cap on unprocessed input. A driver that honours wants_input() (or reads only on
+  // kRead) never gets near it; beyond it the peer is flooding and the session ends.
+  static constexpr size_t kMaxBufferedInputOctets = 256 * 1024;
+  // Idle sessions keep at most this much output capacity (DESIGN §7: a few KiB per idle
+  // connection); bigger buffers from a long reply are released when it ends.
+  static constexpr size_t kIdleOutputCapacityOctets = 1024;
+
+  SessionCore(SessionConfig config, const Clock& clock, Random& random, std::string remote_ip);
+  ~SessionCore();
+
+  // ServerSession's interface, one to one.
+  void start();
+  void receive(std::string_view bytes);
+  void on_eof();
+  void abort(CloseReason reason);
+  ActionKind next_action();
+  std::string_view pending_output() const;
+  void consume_output(size_t n);
+  const auth::AuthRequest& auth_request() const;
+  void on_auth_result(auth::AuthResult result);
+  const auth::UserRecord& authenticated_user() const;
+  void on_maildrop_opened(Result<store::MaildropPtr> maildrop);
+  store::Maildrop& maildrop();
+  std::span<const size_t> deletions() const { return deletions_; }
+  void on_update_committed(Status status);
+  SessionState state() const { return state_; }
+  CloseReason close_reason() const { return close_reason_; }
+  bool wants_input() const;
+  size_t buffer_footprint_octets() const;
+
+  // Handlers, named in command_table.cc. AUTHORIZATION (server_handlers_auth.cc):
+  void handle_user(const ParsedCommand& command);
+  void handle_pass(const ParsedCommand& command);
+  void handle_apop(const ParsedCommand& command);
+  void handle_auth(const ParsedCommand& command);
+  void handle_stls(const ParsedCommand& command);
+  void handle_quit_authorization(const ParsedCommand& command);
+  void handle_capa(const ParsedCommand& command);
+  // TRANSACTION (server_handlers_trans.cc):
+  void handle_stat(const ParsedCommand& command);
+  void handle_list(const ParsedCommand& command);
+  void handle_uidl(const ParsedCommand& command);
+  void handle_retr(const ParsedCommand& command);
+  void handle_top(const ParsedCommand& command);
+  void handle_dele(const ParsedCommand& command);
+  void handle_noop(const ParsedCommand& command);
+  void handle_rset(const ParsedCommand& command);
+  void handle_last(const ParsedCommand& command);
+  void handle_xtnd(const ParsedCommand& command);
+  void handle_quit_transaction(const ParsedCommand& command);
+
+ private:
+  // The external action the session waits for; input is not processed meanwhile.
+  enum class Waiting { kNothing, kAuth, kMaildrop, kCommit };
+  enum class StreamKind { kList, kRetr, kTop };
+
+  // server_session.cc
+  std::string& out();  // the output buffer, compacted, for appending
+  void reply_ok(std::string_view text);
+  void reply_err(std::string_view text, ResponseCode code = ResponseCode::kNone);
+  // An unknown, invalid, wrong-state or refused command: -ERR, counted towards the limit.
+  void reject_command(std::string_view text, ResponseCode code = ResponseCode::kNone);
+  void process_line(std::string_view line);
+  void dispatch(const ParsedCommand& command);
+  void refill_output();
+  void start_stream(StreamKind kind, ReplyProducerPtr producer);
+  void close(CloseReason reason);
+  void release_idle_memory();
+  std::string_view log_user() const;
+
+  // server_handlers_auth.cc
+  void start_authentication(auth::AuthRequest request, std::string_view method);
+  void login_failed(const WireError& error);
+  void enter_transaction();
+
+  // server_handlers_trans.cc
+  // The index of a message that exists and is not marked deleted (RFC 1939 §5).
+  std::optional<MessageIndex> live_message(MessageNumber number) const;
+  void open_message_stream(const ParsedCommand& command, StreamKind kind);
+  void recount();
+  std::string maildrop_summary() const;  // "N messages (M octets)"
+
+  const SessionConfig config_;
+  const Clock& clock_;
+  Random& random_;
+  const std::string remote_ip_;
+
+  SessionState state_ = SessionState::kAuthorization;
+  CloseReason close_reason_ = CloseReason::kNone;
+  Waiting waiting_ = Waiting::kNothing;
+  bool started_ = false;
+
+  // Input.
+  LineSplitter splitter_;
+  bool eof_ = false;
+  bool input_overflow_ = false;
+  bool splitter_discarding_ = false;  // after kTooLong, until a complete line is seen
+  size_t splitter_peak_octets_ = 0;   // most input held since the splitter was last renewed
+
+  // Output: out_[out_pos_..] is pending.
+  std::string out_;
+  size_t out_pos_ = 0;
+  ReplyProducerPtr producer_;
+  StreamKind stream_kind_ = StreamKind::kList;
+  uint64_t stream_expected_octets_ = 0;  // RETR: the size announced
+
+  // AUTHORIZATION.
+  std::string apop_timestamp_;    // "<...@hostname>", empty unless APOP is offered
+  std::string user_;              // from USER or APOP, untrusted
+  bool user_accepted_ = false;    // USER just succeeded: PASS may follow (RFC 1939 §7)
+  bool pass_may_follow_ = false;  // user_accepted_ as it was before the current command
+  auth::AuthRequest auth_request_;
+  std::string_view login_method_;
+  auth::UserRecord user_record_;
+  uint32_t auth_failures_ = 0;
+  uint32_t bad_commands_ = 0;
+
+  // TRANSACTION / UPDATE.
+  store::MaildropPtr maildrop_;
+  std::vector<bool> deleted_;  // by MessageIndex; DELE marks, RSET clears
+  uint64_t live_count_ = 0;
+  uint64_t live_octets_ = 0;
+  std::vector<size_t> deletions_;  // what kCommitUpdate removes, ascending
+
+  // For the disconnect line (SPEC PR-S-13).
+  uint64_t retr_count_ = 0;
+  uint64_t retr_octets_ = 0;
+  uint64_t top_count_ = 0;
+  uint64_t top_octets_ = 0;
+  uint64_t deleted_count_ = 0;
+};
+
+}  // namespace poplar::pop3
