@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <regex>
 #include <string>
 #include <vector>
@@ -325,6 +326,59 @@ TEST_F(ServerSessionTest, LoginAndQuitAreLogged) {
   EXPECT_TRUE(logged("login user=alice rip=198.51.100.7 method=USER messages=3"));
   EXPECT_TRUE(
       logged("disconnect user=alice rip=198.51.100.7 reason=quit retr=1/54 top=1/41 dele=2"));
+}
+
+// Property: whatever the command soup and however the input is chunked and the output
+// drained, the session produces the same bytes and ends in the same state.
+TEST(ServerSessionPropertyTest, OutputDoesNotDependOnChunking) {
+  const std::vector<std::string> vocabulary = {
+      "USER alice\r\n", "PASS secret\r\n", "PASS bad\r\n", "STAT\r\n", "LIST\r\n",
+      "LIST 2\r\n",     "UIDL\r\n",        "RETR 2\r\n",   "RETR 3\n",  "TOP 1 1\r\n",
+      "DELE 1\r\n",     "RSET\r\n",        "NOOP\r\n",     "CAPA\r\n", "LIST 0\r\n",
+      "BOGUS\r\n",      "AUTH\r\n",        "STLS\r\n",     "\r\n",     "USER bob\r\n",
+      std::string(300, 'x') + "\r\n",        std::string("NO\0OP\r\n", 8), "LAST\r\n"};
+  std::mt19937 rng(12345);  // fixed seed: deterministic
+  log::set_sink_for_test([](log::Level, std::string_view) {});
+  for (int round = 0; round < 200; ++round) {
+    std::string script;
+    int commands = 1 + static_cast<int>(rng() % 40);
+    for (int i = 0; i < commands; ++i) {
+      script += vocabulary[rng() % vocabulary.size()];
+    }
+    if (rng() % 3 == 0) {
+      script += "QUIT\r\n";
+    }
+    auto play = [&](bool chunked, std::string& out) {
+      FakeWorld world = FakeWorld::with_default_users();
+      poplar::testing::FakeClock clock;
+      poplar::testing::FakeRandom random;
+      SessionConfig config;
+      config.max_bad_commands_before_login = 8;
+      ServerSession session(config, clock, random, "203.0.113.1");
+      FakeDriver driver(session, world, chunked ? 1 + rng() % 9 : static_cast<size_t>(-1));
+      session.start();
+      EXPECT_TRUE(driver.run(out));
+      size_t pos = 0;
+      while (pos < script.size()) {
+        size_t n = chunked ? 1 + rng() % 13 : script.size();
+        session.receive(std::string_view(script).substr(pos, n));
+        pos += n;
+        EXPECT_TRUE(driver.run(out));
+      }
+      session.on_eof();
+      EXPECT_TRUE(driver.run(out));
+      EXPECT_TRUE(driver.closed());
+      EXPECT_EQ(session.state(), SessionState::kClosed);
+      return world.users["alice"].maildrop->commits;
+    };
+    std::string whole;
+    std::string chunked;
+    auto commits_whole = play(false, whole);
+    auto commits_chunked = play(true, chunked);
+    ASSERT_EQ(whole, chunked) << "round " << round;
+    EXPECT_EQ(commits_whole, commits_chunked);
+  }
+  log::reset_sink();
 }
 
 }  // namespace
