@@ -331,12 +331,29 @@ TEST_F(ServerSessionTest, LoginAndQuitAreLogged) {
 // Property: whatever the command soup and however the input is chunked and the output
 // drained, the session produces the same bytes and ends in the same state.
 TEST(ServerSessionPropertyTest, OutputDoesNotDependOnChunking) {
-  const std::vector<std::string> vocabulary = {
-      "USER alice\r\n", "PASS secret\r\n", "PASS bad\r\n", "STAT\r\n", "LIST\r\n",
-      "LIST 2\r\n",     "UIDL\r\n",        "RETR 2\r\n",   "RETR 3\n",  "TOP 1 1\r\n",
-      "DELE 1\r\n",     "RSET\r\n",        "NOOP\r\n",     "CAPA\r\n", "LIST 0\r\n",
-      "BOGUS\r\n",      "AUTH\r\n",        "STLS\r\n",     "\r\n",     "USER bob\r\n",
-      std::string(300, 'x') + "\r\n",        std::string("NO\0OP\r\n", 8), "LAST\r\n"};
+  const std::vector<std::string> vocabulary = {"USER alice\r\n",
+                                               "PASS secret\r\n",
+                                               "PASS bad\r\n",
+                                               "STAT\r\n",
+                                               "LIST\r\n",
+                                               "LIST 2\r\n",
+                                               "UIDL\r\n",
+                                               "RETR 2\r\n",
+                                               "RETR 3\n",
+                                               "TOP 1 1\r\n",
+                                               "DELE 1\r\n",
+                                               "RSET\r\n",
+                                               "NOOP\r\n",
+                                               "CAPA\r\n",
+                                               "LIST 0\r\n",
+                                               "BOGUS\r\n",
+                                               "AUTH\r\n",
+                                               "STLS\r\n",
+                                               "\r\n",
+                                               "USER bob\r\n",
+                                               std::string(300, 'x') + "\r\n",
+                                               std::string("NO\0OP\r\n", 8),
+                                               "LAST\r\n"};
   std::mt19937 rng(12345);  // fixed seed: deterministic
   log::set_sink_for_test([](log::Level, std::string_view) {});
   for (int round = 0; round < 200; ++round) {
