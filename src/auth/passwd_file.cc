@@ -40,8 +40,9 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
   }
 }
 
-// A uid or gid field: empty means "not set" (0). 0 itself is refused, as Dovecot does: a mail
-// user must never be root, and 0 is how UserRecord says "not set".
+// A uid or gid field: empty means "not set" (0). Poplar serves every mailbox as the one mail
+// user of [user]/[group] (docs/design.md), so these ids are informational and 0 is accepted:
+// the demo and tests running as root write their own uid here.
 Status parse_id(std::string_view text, std::string_view what, uint32_t& out) {
   if (text.empty()) {
     out = 0;
@@ -50,9 +51,6 @@ Status parse_id(std::string_view text, std::string_view what, uint32_t& out) {
   std::optional<uint32_t> value = parse_u32(text);
   if (!value) {
     return Status::corrupt(std::string(what) + " is not a number");
-  }
-  if (*value == 0) {
-    return Status::corrupt(std::string(what) + " 0 (root) is not allowed");
   }
   out = *value;
   return Status::ok();

@@ -130,7 +130,7 @@ TEST(PasswdLineTest, BrokenLinesAreCorruptWithoutQuotingThem) {
       ":{PLAIN}Secret-In-Line",
       "alice:{PLAIN}Secret-In-Line:abc",
       "alice:{PLAIN}Secret-In-Line:1000:-1",
-      "alice:{PLAIN}Secret-In-Line:0:1000",  // uid 0 (root) is refused
+      "alice:{PLAIN}Secret-In-Line:0x10:1000",
       "alice:{PLAIN}Secret-In-Line:1000:1000::::userdb_uid=x",
       "alice:{PLAIN}Secret-In-Line:99999999999",
       std::string("alice:{PLAIN}Secret-In-Line\0x", 29),

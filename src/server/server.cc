@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "store/fs/file_system.h"
 #include "store/maildir/maildir_store.h"
 
 namespace poplar::server {
@@ -32,9 +33,11 @@ Server::Server(config::ServerConfig config)
     : config_(std::move(config)),
       base_session_config_(make_session_config(config_)),
       authenticator_(config_.auth.passwd_file, SystemClock::instance()),
-      throttle_(SystemClock::instance(), std::chrono::seconds(config_.auth.failure_delay_s)),
+      throttle_(SystemClock::instance(),
+                auth::FailureThrottleOptions{
+                    .base_delay = std::chrono::seconds(config_.auth.failure_delay_s)}),
       login_delay_(SystemClock::instance(), std::chrono::seconds(config_.pop3.login_delay_s)),
-      store_(std::make_unique<store::maildir::MaildirStore>()) {}
+      store_(std::make_unique<store::maildir::MaildirStore>(store::fs::posix_file_system())) {}
 
 pop3::SessionConfig Server::session_config(const net::ConnectionInfo& connection) {
   pop3::SessionConfig s = base_session_config_;

@@ -175,7 +175,8 @@ class BadInputTest(unittest.TestCase):
         stat = c.cmd("STAT")
         self.assertTrue(stat.startswith(b"+OK 3 "), stat)
         # A message vanishes under the session (another agent removed it).
-        victim = self.server.message_files("alice")[0]
+        victim = [p for p in self.server.message_files("alice")
+                  if os.path.isfile(p) and not os.path.basename(p).startswith(".")][0]
         os.unlink(victim)
         replies = [c.cmd("RETR %d" % n) for n in (1, 2, 3)]
         errs = [r for r in replies if r.startswith(b"-ERR")]
