@@ -1,3 +1,5 @@
+// Unit tests for capabilities.h: CAPA lines per state and config (RFC 2449 §5, §6).
+// Tests only; no I/O.
 #include "pop3/capabilities.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// Unit tests for command_table.h: every command is in the table once, valid in the right states.
+// Tests only; no I/O.
 #include "pop3/command_table.h"
 
 #include <gtest/gtest.h>

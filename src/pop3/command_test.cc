@@ -1,3 +1,5 @@
+// Unit tests for command.h: keyword and per-command argument grammar over untrusted lines.
+// Tests only; no I/O.
 #include "pop3/command.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,5 @@
+// Unit tests for dot_stuffer.h: wire form, size rule, TOP, workarounds, any chunking.
+// Tests only; no I/O.
 #include "pop3/dot_stuffer.h"
 
 #include <gtest/gtest.h>

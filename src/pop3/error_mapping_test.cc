@@ -1,3 +1,5 @@
+// Unit tests for error_mapping.h: ErrorCode -> RFC 2449/3206 code and generic text.
+// Tests only; no I/O.
 #include "pop3/error_mapping.h"
 
 #include <gtest/gtest.h>

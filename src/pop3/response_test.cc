@@ -1,3 +1,5 @@
+// Unit tests for response.h: status lines, codes, 512-octet limit, multi-line framing.
+// Tests only; no I/O.
 #include "pop3/response.h"
 
 #include <gtest/gtest.h>

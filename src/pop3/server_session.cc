@@ -159,6 +159,9 @@ size_t SessionCore::buffer_footprint_octets() const {
 }
 
 ActionKind SessionCore::next_action() {
+  if (!started_) {
+    start();  // a driver that forgot start() still gets the greeting first
+  }
   for (;;) {
     const size_t pending = out_.size() - out_pos_;
     if (state_ == SessionState::kClosed) {

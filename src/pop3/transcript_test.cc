@@ -1,4 +1,5 @@
-// Replays every tests/transcripts/**/*.txt against ServerSession, whole and trickled.
+// Replays every tests/transcripts/**/*.txt against ServerSession, whole and trickled, and
+// checks the runner itself notices differences. Reads files only through testing/transcript.
 #include <gtest/gtest.h>
 
 #include <string>
