@@ -8,6 +8,7 @@
 //
 // Thread-safety: no shared state; safe from any thread.
 #include "config/config.h"
+#include "config/toml_guard.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -686,6 +687,9 @@ Status check_supported(const ServerConfig& config) {
 
 Result<ServerConfig> parse_config(std::string_view toml_text, const std::string& name,
                                   const std::string& base_dir) {
+  if (Status s = check_non_ascii_outside_strings(toml_text, name); !s.is_ok()) {
+    return s;
+  }
   toml::table root;
   try {
     root = toml::parse(toml_text, std::string_view(name));
