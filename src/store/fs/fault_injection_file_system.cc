@@ -1,0 +1,258 @@
+// Test-only fault injection over a FileSystem; see fault_injection_file_system.h.
+//
+// Must never: be linked into production code.
+//
+// Thread-safety: one mutex guards the counter, the faults and the record.
+#include "store/fs/fault_injection_file_system.h"
+
+#include <memory>
+#include <utility>
+
+namespace poplar::store::fs {
+namespace {
+
+class CountingSequentialFile final : public SequentialFile {
+ public:
+  CountingSequentialFile(FaultInjectionFileSystem& owner, SequentialFilePtr file, std::string path)
+      : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
+
+  Result<size_t> read(std::span<char> out) override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kRead, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->read(out);
+  }
+
+ private:
+  FaultInjectionFileSystem& owner_;
+  SequentialFilePtr file_;
+  std::string path_;
+};
+
+class CountingWritableFile final : public WritableFile {
+ public:
+  CountingWritableFile(FaultInjectionFileSystem& owner, WritableFilePtr file, std::string path)
+      : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
+
+  Status append(std::string_view data) override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kAppend, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->append(data);
+  }
+  Status sync() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kSync, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->sync();
+  }
+  Status close() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kClose, path_);
+    // The descriptor is released either way, as close(2) does even when it reports an error.
+    Status real = file_->close();
+    return injected.is_ok() ? real : injected;
+  }
+
+ private:
+  FaultInjectionFileSystem& owner_;
+  WritableFilePtr file_;
+  std::string path_;
+};
+
+}  // namespace
+
+void FaultInjectionFileSystem::fail_at(uint64_t n, int err) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  fail_at_ = n;
+  fail_after_ = false;
+  fail_errno_ = err;
+}
+
+void FaultInjectionFileSystem::fail_from(uint64_t n, int err) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  fail_at_ = n;
+  fail_after_ = true;
+  fail_errno_ = err;
+}
+
+void FaultInjectionFileSystem::set_hook(Hook hook) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  hook_ = std::move(hook);
+}
+
+void FaultInjectionFileSystem::reset() {
+  std::lock_guard<std::mutex> guard(mutex_);
+  counter_ = 0;
+  fail_at_ = 0;
+  fail_after_ = false;
+  fail_errno_ = 0;
+  hook_ = nullptr;
+  record_.clear();
+}
+
+uint64_t FaultInjectionFileSystem::operation_count() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return counter_;
+}
+
+std::vector<FaultInjectionFileSystem::Record> FaultInjectionFileSystem::operations() const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  return record_;
+}
+
+size_t FaultInjectionFileSystem::count(Op op, std::string_view path_part) const {
+  std::lock_guard<std::mutex> guard(mutex_);
+  size_t n = 0;
+  for (const Record& r : record_) {
+    if (r.op == op && r.path.find(path_part) != std::string::npos) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+std::string_view FaultInjectionFileSystem::op_name(Op op) {
+  switch (op) {
+    case Op::kListDirectory:
+      return "list_directory";
+    case Op::kStat:
+      return "stat";
+    case Op::kOpenForRead:
+      return "open_for_read";
+    case Op::kCreateFile:
+      return "create_file";
+    case Op::kRename:
+      return "rename";
+    case Op::kUnlink:
+      return "unlink";
+    case Op::kMakeDirectory:
+      return "make_directory";
+    case Op::kSyncDirectory:
+      return "sync_directory";
+    case Op::kLockFile:
+      return "lock_file";
+    case Op::kRead:
+      return "read";
+    case Op::kAppend:
+      return "append";
+    case Op::kSync:
+      return "sync";
+    case Op::kClose:
+      return "close";
+  }
+  return "unknown";
+}
+
+Status FaultInjectionFileSystem::begin(Op op, std::string_view path) {
+  Hook hook;
+  int err = 0;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    ++counter_;
+    record_.push_back(Record{counter_, op, std::string(path)});
+    if (fail_at_ != 0 && (counter_ == fail_at_ || (fail_after_ && counter_ > fail_at_))) {
+      err = fail_errno_;
+    }
+    hook = hook_;
+  }
+  if (err == 0 && hook) {
+    err = hook(op, path);
+  }
+  if (err != 0) {
+    std::string what = "injected ";
+    what += op_name(op);
+    what += ' ';
+    what += path;
+    return Status::from_errno(err, what);
+  }
+  return Status::ok();
+}
+
+Status FaultInjectionFileSystem::list_directory(const std::string& path, DirectoryListing* out) {
+  Status injected = begin(Op::kListDirectory, path);
+  if (!injected.is_ok()) {
+    out->clear();
+    return injected;
+  }
+  return FileSystemWrapper::list_directory(path, out);
+}
+
+Result<FileInfo> FaultInjectionFileSystem::stat(const std::string& path) {
+  Status injected = begin(Op::kStat, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::stat(path);
+}
+
+Result<SequentialFilePtr> FaultInjectionFileSystem::open_for_read(const std::string& path) {
+  Status injected = begin(Op::kOpenForRead, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  Result<SequentialFilePtr> file = FileSystemWrapper::open_for_read(path);
+  if (!file.is_ok()) {
+    return file.status();
+  }
+  return SequentialFilePtr(
+      std::make_unique<CountingSequentialFile>(*this, std::move(file).value(), path));
+}
+
+Result<WritableFilePtr> FaultInjectionFileSystem::create_file(const std::string& path,
+                                                              uint32_t mode) {
+  Status injected = begin(Op::kCreateFile, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  Result<WritableFilePtr> file = FileSystemWrapper::create_file(path, mode);
+  if (!file.is_ok()) {
+    return file.status();
+  }
+  return WritableFilePtr(
+      std::make_unique<CountingWritableFile>(*this, std::move(file).value(), path));
+}
+
+Status FaultInjectionFileSystem::rename(const std::string& from, const std::string& to) {
+  Status injected = begin(Op::kRename, from);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::rename(from, to);
+}
+
+Status FaultInjectionFileSystem::unlink(const std::string& path) {
+  Status injected = begin(Op::kUnlink, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::unlink(path);
+}
+
+Result<bool> FaultInjectionFileSystem::make_directory(const std::string& path, uint32_t mode) {
+  Status injected = begin(Op::kMakeDirectory, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::make_directory(path, mode);
+}
+
+Status FaultInjectionFileSystem::sync_directory(const std::string& path) {
+  Status injected = begin(Op::kSyncDirectory, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::sync_directory(path);
+}
+
+Result<FileLockPtr> FaultInjectionFileSystem::lock_file(const std::string& path) {
+  Status injected = begin(Op::kLockFile, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::lock_file(path);
+}
+
+}  // namespace poplar::store::fs

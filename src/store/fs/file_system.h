@@ -1,0 +1,161 @@
+// FileSystem: the seam between the store backends and the operating system (LevelDB's Env).
+// Every OS call a backend makes (list a directory, stat, open, read, write, fsync, rename,
+// unlink, mkdir, lock) goes through this interface, so tests can wrap it
+// (fs/file_system_wrapper.h) to count operations or to fail the Nth one with EIO, ENOSPC,
+// EACCES or ENOENT, and check that no message is lost.
+//
+// Must never: throw, abort on an OS error, or hide an errno. Every failure is a Status built
+// with Status::from_errno (ENOENT → kNotFound, EACCES → kPermission, EWOULDBLOCK → kInUse,
+// everything else → kTemporary), whose message names the operation and the path.
+//
+// Thread-safety: FileSystem implementations are safe to call from any thread concurrently.
+// The objects they return (SequentialFile, WritableFile, FileLock) are used by one thread at a
+// time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/status.h"
+
+namespace poplar::store::fs {
+
+// What a directory entry or a stat() says a path is. kUnknown comes from file systems whose
+// readdir() does not report a type (DT_UNKNOWN): the caller must stat() to find out.
+enum class FileType : uint8_t {
+  kUnknown,
+  kRegular,
+  kDirectory,
+  kSymlink,  // only from list_directory(); stat() follows links
+  kOther,    // FIFO, socket, device
+};
+
+struct FileInfo {
+  FileType type = FileType::kUnknown;
+  uint64_t size_bytes = 0;
+};
+
+// The names in one directory, without "." and "..", in readdir() order. All names live in one
+// string, so listing 100,000 entries costs a handful of allocations, not 100,000, and a store
+// may keep the listing itself as the storage of its file names (see names() and offset()).
+class DirectoryListing {
+ public:
+  void clear() {
+    names_.clear();
+    entries_.clear();
+  }
+  // Returns false (adding nothing) when the name is longer than 65535 octets or the listing
+  // would exceed 4 GiB of names; real directories never get there.
+  bool add(std::string_view name, FileType type) {
+    if (name.size() > UINT16_MAX || names_.size() + name.size() > UINT32_MAX) {
+      return false;
+    }
+    entries_.push_back(
+        Entry{static_cast<uint32_t>(names_.size()), static_cast<uint16_t>(name.size()), type});
+    names_.append(name);
+    return true;
+  }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  // REQUIRES: i < size(). The view is valid until the next add() or clear().
+  std::string_view name(size_t i) const {
+    return std::string_view(names_).substr(entries_[i].offset, entries_[i].length);
+  }
+  FileType type(size_t i) const { return entries_[i].type; }
+  // Where name(i) starts in names().
+  uint32_t offset(size_t i) const { return entries_[i].offset; }
+  // Every name, back to back.
+  std::string_view names() const { return names_; }
+
+ private:
+  struct Entry {  // 8 bytes: a listing of 100,000 names costs 800 KB besides the names
+    uint32_t offset;
+    uint16_t length;
+    FileType type;
+  };
+  std::string names_;
+  std::vector<Entry> entries_;
+};
+
+// A file opened for reading from its start to its end.
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to out.size() bytes; returns how many, 0 at the end of the file.
+  // Errors: kTemporary (EIO and the like).
+  virtual Result<size_t> read(std::span<char> out) = 0;
+};
+using SequentialFilePtr = std::unique_ptr<SequentialFile>;
+
+// A newly created file. Nothing is durable until sync() returned OK; close() reports errors
+// that a plain destructor would swallow (a destructor of an unclosed file closes it silently).
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  // Writes all of data (retrying short writes). Errors: kTemporary (ENOSPC, EIO, EDQUOT).
+  virtual Status append(std::string_view data) = 0;
+  // fsync(2). Errors: kTemporary.
+  virtual Status sync() = 0;
+  // close(2). Further calls are not allowed. Errors: kTemporary.
+  virtual Status close() = 0;
+};
+using WritableFilePtr = std::unique_ptr<WritableFile>;
+
+// An exclusive lock held on a file; destroying the object releases it.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+using FileLockPtr = std::unique_ptr<FileLock>;
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // Replaces *out with the entries of the directory at path. Errors: kNotFound (no such
+  // directory, or not a directory), kPermission, kTemporary.
+  virtual Status list_directory(const std::string& path, DirectoryListing* out) = 0;
+
+  // stat(2), following symbolic links. Errors: kNotFound, kPermission, kTemporary.
+  virtual Result<FileInfo> stat(const std::string& path) = 0;
+
+  // Opens an existing file for reading. Errors: kNotFound, kPermission, kTemporary.
+  virtual Result<SequentialFilePtr> open_for_read(const std::string& path) = 0;
+
+  // Creates (or truncates) a file for writing with the given permission bits.
+  // Errors: kNotFound (no parent directory), kPermission, kTemporary.
+  virtual Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) = 0;
+
+  // rename(2): atomically replaces `to`. Errors: kNotFound, kPermission, kTemporary.
+  virtual Status rename(const std::string& from, const std::string& to) = 0;
+
+  // unlink(2). Errors: kNotFound (already gone), kPermission, kTemporary.
+  virtual Status unlink(const std::string& path) = 0;
+
+  // mkdir(2). Returns true when it created the directory, false when something already existed
+  // at path (EEXIST: the caller finds out what it is when it uses it).
+  // Errors: kNotFound (no parent), kPermission, kTemporary.
+  virtual Result<bool> make_directory(const std::string& path, uint32_t mode) = 0;
+
+  // fsync(2) on a directory, so that names created, renamed or unlinked in it are durable.
+  // Errors: kNotFound, kPermission, kTemporary.
+  virtual Status sync_directory(const std::string& path) = 0;
+
+  // Opens (creating it with mode 0600 if needed) the file at path and takes an exclusive,
+  // non-blocking flock(2) on it. Each call opens the file afresh, so the lock conflicts with
+  // every other holder: other processes AND other callers in this process.
+  // Errors: kInUse (someone holds the lock), kNotFound (no parent directory), kPermission,
+  // kTemporary.
+  virtual Result<FileLockPtr> lock_file(const std::string& path) = 0;
+};
+
+// The process-wide POSIX implementation. It has no state, so it lives forever and may be
+// shared by every store and every thread.
+FileSystem& posix_file_system();
+
+}  // namespace poplar::store::fs

@@ -1,0 +1,278 @@
+// The POSIX FileSystem: thin wrappers over open/read/write/fsync/rename/unlink/mkdir/flock and
+// readdir. The only file of the store that makes system calls.
+//
+// Must never: throw, leak a descriptor on an error path, or leave a descriptor inheritable
+// across exec (every open uses O_CLOEXEC).
+//
+// Thread-safety: PosixFileSystem has no state; its methods are safe from any thread. The file
+// objects it returns are used by one thread at a time.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <utility>
+
+#include "store/fs/file_system.h"
+
+namespace poplar::store::fs {
+namespace {
+
+// Retries a system call interrupted by a signal; returns its final result.
+template <typename F>
+auto retry_on_eintr(F&& call) {
+  for (;;) {
+    auto result = call();
+    if (result >= 0 || errno != EINTR) {
+      return result;
+    }
+  }
+}
+
+// Owns one descriptor; closes it once.
+class Descriptor {
+ public:
+  explicit Descriptor(int fd) : fd_(fd) {}
+  Descriptor(const Descriptor&) = delete;
+  Descriptor& operator=(const Descriptor&) = delete;
+  ~Descriptor() { reset(); }
+  int get() const { return fd_; }
+  // Gives up ownership without closing.
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  // Closes the descriptor and reports the close(2) error, if any. EINTR from close is not
+  // retried: on Linux the descriptor is already released and retrying could close another.
+  int reset() {
+    int rc = 0;
+    if (fd_ >= 0) {
+      rc = ::close(fd_);
+      fd_ = -1;
+    }
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+class PosixSequentialFile final : public SequentialFile {
+ public:
+  PosixSequentialFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  Result<size_t> read(std::span<char> out) override {
+    ssize_t n = retry_on_eintr([&] { return ::read(fd_.get(), out.data(), out.size()); });
+    if (n < 0) {
+      return Status::from_errno(errno, "read " + path_);
+    }
+    return static_cast<size_t>(n);
+  }
+
+ private:
+  Descriptor fd_;
+  std::string path_;
+};
+
+class PosixWritableFile final : public WritableFile {
+ public:
+  PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  Status append(std::string_view data) override {
+    while (!data.empty()) {
+      ssize_t n = retry_on_eintr([&] { return ::write(fd_.get(), data.data(), data.size()); });
+      if (n < 0) {
+        return Status::from_errno(errno, "write " + path_);
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::ok();
+  }
+
+  Status sync() override {
+    if (retry_on_eintr([&] { return ::fsync(fd_.get()); }) != 0) {
+      return Status::from_errno(errno, "fsync " + path_);
+    }
+    return Status::ok();
+  }
+
+  Status close() override {
+    if (fd_.reset() != 0) {
+      return Status::from_errno(errno, "close " + path_);
+    }
+    return Status::ok();
+  }
+
+ private:
+  Descriptor fd_;
+  std::string path_;
+};
+
+// flock(2) locks belong to the open file description, so closing the descriptor releases it.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+
+ private:
+  Descriptor fd_;
+};
+
+FileType type_from_dirent(unsigned char d_type) {
+  switch (d_type) {
+    case DT_REG:
+      return FileType::kRegular;
+    case DT_DIR:
+      return FileType::kDirectory;
+    case DT_LNK:
+      return FileType::kSymlink;
+    case DT_UNKNOWN:
+      return FileType::kUnknown;
+    default:
+      return FileType::kOther;
+  }
+}
+
+FileType type_from_mode(mode_t mode) {
+  if (S_ISREG(mode)) {
+    return FileType::kRegular;
+  }
+  if (S_ISDIR(mode)) {
+    return FileType::kDirectory;
+  }
+  return FileType::kOther;
+}
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Status list_directory(const std::string& path, DirectoryListing* out) override {
+    out->clear();
+    int fd =
+        retry_on_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "opendir " + path);
+    }
+    DIR* dir = ::fdopendir(fd);
+    if (dir == nullptr) {
+      int err = errno;
+      ::close(fd);
+      return Status::from_errno(err, "opendir " + path);
+    }
+    Status status;
+    for (;;) {
+      errno = 0;
+      const struct dirent* entry = ::readdir(dir);
+      if (entry == nullptr) {
+        if (errno != 0) {
+          status = Status::from_errno(errno, "readdir " + path);
+        }
+        break;
+      }
+      std::string_view name(entry->d_name);
+      if (name == "." || name == "..") {
+        continue;
+      }
+      if (!out->add(name, type_from_dirent(entry->d_type))) {
+        status = Status::error(ErrorCode::kLimit, "directory too large: " + path);
+        break;
+      }
+    }
+    ::closedir(dir);
+    if (!status.is_ok()) {
+      out->clear();
+    }
+    return status;
+  }
+
+  Result<FileInfo> stat(const std::string& path) override {
+    struct stat st {};
+    if (retry_on_eintr([&] { return ::stat(path.c_str(), &st); }) != 0) {
+      return Status::from_errno(errno, "stat " + path);
+    }
+    return FileInfo{type_from_mode(st.st_mode), static_cast<uint64_t>(st.st_size)};
+  }
+
+  Result<SequentialFilePtr> open_for_read(const std::string& path) override {
+    int fd = retry_on_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open " + path);
+    }
+    // Messages are read once, front to back: let the kernel read ahead aggressively.
+    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    return SequentialFilePtr(std::make_unique<PosixSequentialFile>(fd, path));
+  }
+
+  Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override {
+    int fd = retry_on_eintr([&] {
+      return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                    static_cast<mode_t>(mode));
+    });
+    if (fd < 0) {
+      return Status::from_errno(errno, "create " + path);
+    }
+    return WritableFilePtr(std::make_unique<PosixWritableFile>(fd, path));
+  }
+
+  Status rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+      return Status::from_errno(errno, "rename " + from + " to " + to);
+    }
+    return Status::ok();
+  }
+
+  Status unlink(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) {
+      return Status::from_errno(errno, "unlink " + path);
+    }
+    return Status::ok();
+  }
+
+  Result<bool> make_directory(const std::string& path, uint32_t mode) override {
+    if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0) {
+      if (errno == EEXIST) {
+        return false;
+      }
+      return Status::from_errno(errno, "mkdir " + path);
+    }
+    return true;
+  }
+
+  Status sync_directory(const std::string& path) override {
+    int fd =
+        retry_on_eintr([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open directory " + path);
+    }
+    Descriptor dir(fd);
+    if (retry_on_eintr([&] { return ::fsync(dir.get()); }) != 0) {
+      return Status::from_errno(errno, "fsync directory " + path);
+    }
+    return Status::ok();
+  }
+
+  Result<FileLockPtr> lock_file(const std::string& path) override {
+    int fd = retry_on_eintr(
+        [&] { return ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open lock " + path);
+    }
+    Descriptor owned(fd);
+    if (retry_on_eintr([&] { return ::flock(owned.get(), LOCK_EX | LOCK_NB); }) != 0) {
+      // EWOULDBLOCK maps to kInUse: another session holds this maildrop.
+      return Status::from_errno(errno, "lock " + path);
+    }
+    return FileLockPtr(std::make_unique<PosixFileLock>(owned.release()));
+  }
+};
+
+}  // namespace
+
+FileSystem& posix_file_system() {
+  static PosixFileSystem instance;
+  return instance;
+}
+
+}  // namespace poplar::store::fs

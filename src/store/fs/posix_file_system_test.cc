@@ -1,0 +1,171 @@
+// Tests of the POSIX FileSystem (in a temp dir) and of the fault-injection wrapper, including
+// the flock conflict across processes (fork). Must never: touch files outside its temp dir.
+// Single-threaded apart from the forked child.
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "store/fs/fault_injection_file_system.h"
+#include "store/fs/file_system.h"
+#include "testing/temp_dir.h"
+
+namespace poplar::store::fs {
+namespace {
+
+void write_file(const std::filesystem::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_all(SequentialFile& file, size_t chunk) {
+  std::string out;
+  std::string buffer(chunk, '\0');
+  for (;;) {
+    Result<size_t> n = file.read(buffer);
+    EXPECT_TRUE(n.is_ok());
+    if (!n.is_ok() || *n == 0) {
+      return out;
+    }
+    out.append(buffer.data(), *n);
+  }
+}
+
+class PosixFileSystemTest : public ::testing::Test {
+ protected:
+  std::string path(const std::string& name) const { return (dir_.path() / name).string(); }
+
+  testing::TempDir dir_;
+  FileSystem& fs_ = posix_file_system();
+};
+
+TEST_F(PosixFileSystemTest, ListsEntriesWithTheirTypesWithoutDotAndDotDot) {
+  write_file(path("file"), "x");
+  write_file(path(".hidden"), "x");
+  std::filesystem::create_directory(path("sub"));
+  std::filesystem::create_symlink("file", path("link"));
+  ASSERT_EQ(mkfifo(path("fifo").c_str(), 0600), 0);
+
+  DirectoryListing listing;
+  ASSERT_TRUE(fs_.list_directory(dir_.path().string(), &listing).is_ok());
+  std::map<std::string, FileType> seen;
+  for (size_t i = 0; i < listing.size(); ++i) {
+    seen[std::string(listing.name(i))] = listing.type(i);
+  }
+  ASSERT_EQ(seen.size(), 5u);
+  // Some file systems report DT_UNKNOWN; the contract allows it.
+  auto is = [&](const std::string& name, FileType type) {
+    return seen.at(name) == type || seen.at(name) == FileType::kUnknown;
+  };
+  EXPECT_TRUE(is("file", FileType::kRegular));
+  EXPECT_TRUE(is(".hidden", FileType::kRegular));
+  EXPECT_TRUE(is("sub", FileType::kDirectory));
+  EXPECT_TRUE(is("link", FileType::kSymlink));
+  EXPECT_TRUE(is("fifo", FileType::kOther));
+}
+
+TEST_F(PosixFileSystemTest, ListingAMissingDirectoryIsNotFound) {
+  DirectoryListing listing;
+  EXPECT_EQ(fs_.list_directory(path("nope"), &listing).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, StatFollowsLinksAndReportsSize) {
+  write_file(path("file"), "hello");
+  std::filesystem::create_symlink("file", path("link"));
+  Result<FileInfo> info = fs_.stat(path("link"));
+  ASSERT_TRUE(info.is_ok());
+  EXPECT_EQ(info->type, FileType::kRegular);
+  EXPECT_EQ(info->size_bytes, 5u);
+  EXPECT_EQ(fs_.stat(path("missing")).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, WritesSyncsRenamesReadsAndUnlinks) {
+  Result<WritableFilePtr> out = fs_.create_file(path("tmp"), 0600);
+  ASSERT_TRUE(out.is_ok());
+  ASSERT_TRUE((*out)->append("hello ").is_ok());
+  ASSERT_TRUE((*out)->append("world").is_ok());
+  ASSERT_TRUE((*out)->sync().is_ok());
+  ASSERT_TRUE((*out)->close().is_ok());
+  ASSERT_TRUE(fs_.rename(path("tmp"), path("final")).is_ok());
+  ASSERT_TRUE(fs_.sync_directory(dir_.path().string()).is_ok());
+
+  Result<SequentialFilePtr> in = fs_.open_for_read(path("final"));
+  ASSERT_TRUE(in.is_ok());
+  EXPECT_EQ(read_all(**in, 3), "hello world");
+
+  EXPECT_TRUE(fs_.unlink(path("final")).is_ok());
+  EXPECT_EQ(fs_.unlink(path("final")).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(fs_.open_for_read(path("final")).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, MakeDirectoryReportsWhetherItCreated) {
+  Result<bool> first = fs_.make_directory(path("d"), 0700);
+  ASSERT_TRUE(first.is_ok());
+  EXPECT_TRUE(*first);
+  struct stat st {};
+  ASSERT_EQ(::stat(path("d").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  Result<bool> again = fs_.make_directory(path("d"), 0700);
+  ASSERT_TRUE(again.is_ok());
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(fs_.make_directory(path("no/parent"), 0700).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, LockConflictsWithinOneProcessAndIsReleasedOnDestruction) {
+  Result<FileLockPtr> first = fs_.lock_file(path("lock"));
+  ASSERT_TRUE(first.is_ok());
+  Result<FileLockPtr> second = fs_.lock_file(path("lock"));
+  EXPECT_EQ(second.status().code(), ErrorCode::kInUse);
+  first->reset();  // destroys the lock object
+  EXPECT_TRUE(fs_.lock_file(path("lock")).is_ok());
+}
+
+TEST_F(PosixFileSystemTest, LockConflictsAcrossProcesses) {
+  Result<FileLockPtr> held = fs_.lock_file(path("lock"));
+  ASSERT_TRUE(held.is_ok());
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Result<FileLockPtr> attempt = posix_file_system().lock_file(path("lock"));
+    _exit(attempt.status().code() == ErrorCode::kInUse ? 0 : 1);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child process got the lock";
+}
+
+TEST(FaultInjectionFileSystemTest, FailsExactlyTheChosenOperation) {
+  testing::TempDir dir;
+  FaultInjectionFileSystem faulty(posix_file_system());
+  std::string file = (dir.path() / "f").string();
+  faulty.fail_at(3, ENOSPC);
+  Result<WritableFilePtr> out = faulty.create_file(file, 0600);  // op 1
+  ASSERT_TRUE(out.is_ok());
+  EXPECT_TRUE((*out)->append("a").is_ok());  // op 2
+  Status failed = (*out)->append("b");       // op 3
+  EXPECT_EQ(failed.code(), ErrorCode::kTemporary);
+  EXPECT_NE(failed.message().find("No space"), std::string::npos);
+  EXPECT_TRUE((*out)->close().is_ok());  // op 4
+  EXPECT_EQ(faulty.operation_count(), 4u);
+  EXPECT_EQ(faulty.count(FaultInjectionFileSystem::Op::kAppend), 2u);
+}
+
+TEST(FaultInjectionFileSystemTest, FailFromFailsEveryLaterOperation) {
+  testing::TempDir dir;
+  FaultInjectionFileSystem faulty(posix_file_system());
+  faulty.fail_from(2, EIO);
+  EXPECT_TRUE(faulty.make_directory((dir.path() / "a").string(), 0700).is_ok());
+  EXPECT_FALSE(faulty.make_directory((dir.path() / "b").string(), 0700).is_ok());
+  EXPECT_FALSE(faulty.sync_directory(dir.path().string()).is_ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "b"));
+}
+
+}  // namespace
+}  // namespace poplar::store::fs

@@ -1,0 +1,76 @@
+// MemoryStore specifics; the behaviour shared with every backend is in tests/conformance/.
+// Must never: depend on the order tests run in. Single-threaded.
+#include "store/memory/memory_store.h"
+
+#include <gtest/gtest.h>
+
+#include "store/uidl_syntax.h"
+
+namespace poplar::store::memory {
+namespace {
+
+TEST(MemoryStoreTest, GeneratedUidlsAreValidAndNeverReused) {
+  MemoryStore store;
+  std::string a = store.add_message("u", "a\n");
+  std::string b = store.add_message("u", "b\n");
+  EXPECT_TRUE(is_valid_uidl(a));
+  EXPECT_NE(a, b);
+  {
+    Result<MaildropPtr> drop = store.open_maildrop("u");
+    ASSERT_TRUE(drop.is_ok());
+    const size_t second[] = {1};
+    ASSERT_TRUE((*drop)->commit_update(second).is_ok());
+  }
+  std::string c = store.add_message("u", "c\n");
+  EXPECT_NE(c, b);
+  EXPECT_EQ(store.uidls("u"), (std::vector<std::string>{a, c}));
+}
+
+TEST(MemoryStoreTest, ChosenUidlsMustBeValidAndUnique) {
+  MemoryStore store;
+  EXPECT_TRUE(store.add_message_with_uidl("u", "abc", "x\n").is_ok());
+  EXPECT_EQ(store.add_message_with_uidl("u", "abc", "y\n").code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(store.add_message_with_uidl("u", "a b", "y\n").code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(store.add_message_with_uidl("u", "", "y\n").code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(store.add_message_with_uidl("u", std::string(71, 'x'), "y\n").code(),
+            ErrorCode::kInvalidInput);
+  EXPECT_TRUE(store.add_message_with_uidl("other", "abc", "x\n").is_ok());
+  // A generated UIDL never collides with a chosen one.
+  EXPECT_TRUE(store.add_message_with_uidl("u", "m1", "z\n").is_ok());
+  EXPECT_NE(store.add_message("u", "w\n"), "m1");
+}
+
+TEST(MemoryStoreTest, LocationsAreIndependent) {
+  MemoryStore store;
+  store.add_message("alice", "for alice\n");
+  Result<MaildropPtr> alice = store.open_maildrop("alice");
+  Result<MaildropPtr> bob = store.open_maildrop("bob");
+  ASSERT_TRUE(alice.is_ok());
+  ASSERT_TRUE(bob.is_ok());
+  EXPECT_EQ((*alice)->messages().size(), 1u);
+  EXPECT_TRUE((*bob)->messages().empty());
+}
+
+TEST(MemoryStoreTest, MaildropMayOutliveTheStore) {
+  MaildropPtr drop;
+  {
+    MemoryStore store;
+    store.add_message("u", "hello\n");
+    Result<MaildropPtr> opened = store.open_maildrop("u");
+    ASSERT_TRUE(opened.is_ok());
+    drop = std::move(opened).value();
+  }
+  ASSERT_EQ(drop->messages().size(), 1u);
+  Result<MessageReaderPtr> reader = drop->open_message(0);
+  ASSERT_TRUE(reader.is_ok());
+  const size_t first[] = {0};
+  EXPECT_TRUE(drop->commit_update(first).is_ok());
+}
+
+TEST(MemoryStoreTest, EmptyLocationIsInvalid) {
+  MemoryStore store;
+  EXPECT_EQ(store.open_maildrop("").status().code(), ErrorCode::kInvalidInput);
+}
+
+}  // namespace
+}  // namespace poplar::store::memory
