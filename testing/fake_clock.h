@@ -8,7 +8,10 @@ namespace poplar::testing {
 class FakeClock final : public Clock {
  public:
   std::chrono::steady_clock::time_point now() const override { return now_; }
-  int64_t unix_seconds() const override { return unix_ + std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count(); }
+  int64_t unix_seconds() const override {
+    return unix_ +
+           std::chrono::duration_cast<std::chrono::seconds>(now_.time_since_epoch()).count();
+  }
   void advance(std::chrono::steady_clock::duration d) { now_ += d; }
   void set_unix_base(int64_t s) { unix_ = s; }
 

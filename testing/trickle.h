@@ -10,7 +10,8 @@
 namespace poplar::testing {
 
 // Calls feed(piece) for every byte of input, one at a time.
-inline void feed_bytewise(std::string_view input, const std::function<void(std::string_view)>& feed) {
+inline void feed_bytewise(std::string_view input,
+                          const std::function<void(std::string_view)>& feed) {
   for (size_t i = 0; i < input.size(); ++i) {
     feed(input.substr(i, 1));
   }

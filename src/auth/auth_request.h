@@ -30,11 +30,11 @@ enum class AuthMethod {
 
 struct AuthRequest {
   AuthMethod method = AuthMethod::kUserPass;
-  std::string user;         // untrusted, as the client sent it
-  Secret password;          // kUserPass
+  std::string user;            // untrusted, as the client sent it
+  Secret password;             // kUserPass
   std::string apop_timestamp;  // kApop: the <...> from our greeting, brackets included
   std::string apop_digest;     // kApop: 32 hex digits as the client sent them
-  std::string remote_ip;    // for logs and throttling
+  std::string remote_ip;       // for logs and throttling
 };
 
 struct AuthResult {

@@ -38,9 +38,9 @@ class LineSplitter {
  private:
   size_t max_line_octets_;
   std::string buffer_;
-  size_t start_ = 0;          // first byte not yet returned
-  size_t scanned_ = 0;        // bytes after start_ already known to hold no LF
-  bool discarding_ = false;   // inside an overlong line, dropping bytes up to its LF
+  size_t start_ = 0;         // first byte not yet returned
+  size_t scanned_ = 0;       // bytes after start_ already known to hold no LF
+  bool discarding_ = false;  // inside an overlong line, dropping bytes up to its LF
 };
 
 }  // namespace poplar

@@ -15,7 +15,7 @@ namespace poplar {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design, like expected
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design, like expected
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.is_ok()) {
       std::abort();  // an OK status without a value is a bug in the caller

@@ -8,9 +8,9 @@ namespace poplar::config {
 namespace {
 
 TEST(TomlGuardTest, NonAsciiInStringsAndCommentsIsFine) {
-  for (const char* text : {"a = \"é\"\n", "# é comment\na = 1\n", "a = 'é'\n",
-                           "a = \"\"\"\né\n\"\"\"\n", "a = '''é'''\n", "\"é\" = 1\n",
-                           "a = \"x\\\"é\"\n", "a = \"\"\"x\"\"\"\"\nb = 1\n"}) {
+  for (const char* text :
+       {"a = \"é\"\n", "# é comment\na = 1\n", "a = 'é'\n", "a = \"\"\"\né\n\"\"\"\n",
+        "a = '''é'''\n", "\"é\" = 1\n", "a = \"x\\\"é\"\n", "a = \"\"\"x\"\"\"\"\nb = 1\n"}) {
     EXPECT_TRUE(check_non_ascii_outside_strings(text, "t.toml").is_ok()) << text;
   }
 }

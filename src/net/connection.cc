@@ -114,8 +114,8 @@ asio::awaitable<void> Connection::process_loop() {
     switch (session_.next_action()) {
       case pop3::ActionKind::kWrite: {
         std::string_view out = session_.pending_output();
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out.data(), out.size()),
-                                                  kUseTuple);
+        auto [ec, n] =
+            co_await asio::async_write(socket_, asio::buffer(out.data(), out.size()), kUseTuple);
         if (ec) {
           close_socket();
           break;
@@ -203,9 +203,8 @@ asio::awaitable<void> Connection::commit_update() {
   in_pool_ = true;
   // `self` keeps the session (and so the Maildrop) alive until the commit has finished, even if
   // the peer is gone: a QUIT that was received is carried out (RFC 1939 §6).
-  Status status = co_await pool_.run([self, maildrop, deletions] {
-    return maildrop->commit_update(*deletions);
-  });
+  Status status = co_await pool_.run(
+      [self, maildrop, deletions] { return maildrop->commit_update(*deletions); });
   in_pool_ = false;
   session_.on_update_committed(std::move(status));
 }
@@ -225,8 +224,8 @@ asio::awaitable<void> Connection::watchdog() {
       close_socket();
       co_return;
     }
-    watchdog_timer_.expires_at(std::max(deadline, std::chrono::steady_clock::now() +
-                                                      std::chrono::seconds(1)));
+    watchdog_timer_.expires_at(
+        std::max(deadline, std::chrono::steady_clock::now() + std::chrono::seconds(1)));
     co_await watchdog_timer_.async_wait(kUseTuple);
   }
 }

@@ -27,8 +27,8 @@ namespace poplar::net {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // on_closed runs once, on this connection's thread, when the connection is gone.
-  Connection(asio::ip::tcp::socket socket, ConnectionInfo info, SessionHost& host,
-             WorkPool& pool, std::function<void()> on_closed);
+  Connection(asio::ip::tcp::socket socket, ConnectionInfo info, SessionHost& host, WorkPool& pool,
+             std::function<void()> on_closed);
   ~Connection();
 
   // Starts the coroutines; the connection keeps itself alive until it closes.
@@ -60,12 +60,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Input read from the socket but not yet handed to the session. Only the processor calls
   // into the session, so the session is never touched while a WorkPool job uses its Maildrop.
   std::string inbox_;
-  asio::steady_timer wake_timer_;            // the processor sleeps on it while waiting for input
-  asio::steady_timer inbox_drained_timer_;   // the reader sleeps on it while the inbox is full
+  asio::steady_timer wake_timer_;           // the processor sleeps on it while waiting for input
+  asio::steady_timer inbox_drained_timer_;  // the reader sleeps on it while the inbox is full
   asio::steady_timer watchdog_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   bool closed_ = false;
-  bool eof_ = false;                 // the peer closed (or reading failed)
+  bool eof_ = false;  // the peer closed (or reading failed)
   bool eof_delivered_ = false;
   bool timed_out_ = false;
   bool shutdown_requested_ = false;

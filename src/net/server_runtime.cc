@@ -160,8 +160,7 @@ asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& accept
   }
 }
 
-void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket,
-                                     std::string local) {
+void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local) {
   asio::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (ec) {
@@ -179,8 +178,9 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket,
     if (limiter_.should_log_refusal(std::chrono::steady_clock::now(), suppressed)) {
       log::warning("connection-refused")
           .kv("rip", info.remote_ip)
-          .kv("reason", verdict == ConnectionLimiter::Verdict::kTooManyTotal ? "max-connections"
-                                                                          : "max-connections-per-ip")
+          .kv("reason", verdict == ConnectionLimiter::Verdict::kTooManyTotal
+                            ? "max-connections"
+                            : "max-connections-per-ip")
           .kv("suppressed", suppressed);
     }
     // A short best-effort answer so that the client can tell this from a network failure.
@@ -194,18 +194,19 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket,
     return;
   }
   log::info("connect").kv("rip", info.remote_ip).kv("lip", info.local_address);
-  asio::post(loop.context, [this, &loop, socket = std::move(socket), info = std::move(info)]() mutable {
-    std::string ip = info.remote_ip;
-    auto connection = std::make_shared<Connection>(std::move(socket), std::move(info), host_,
-                                                   *pool_, nullptr);
-    Connection* raw = connection.get();
-    loop.connections.insert(raw);
-    connection->set_on_closed([this, &loop, raw, ip] {
-      loop.connections.erase(raw);
-      limiter_.release(ip);
-    });
-    connection->start();
-  });
+  asio::post(loop.context,
+             [this, &loop, socket = std::move(socket), info = std::move(info)]() mutable {
+               std::string ip = info.remote_ip;
+               auto connection = std::make_shared<Connection>(std::move(socket), std::move(info),
+                                                              host_, *pool_, nullptr);
+               Connection* raw = connection.get();
+               loop.connections.insert(raw);
+               connection->set_on_closed([this, &loop, raw, ip] {
+                 loop.connections.erase(raw);
+                 limiter_.release(ip);
+               });
+               connection->start();
+             });
 }
 
 void ServerRuntime::run() {

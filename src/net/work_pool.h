@@ -24,7 +24,8 @@ class WorkPool {
   auto run(Fn fn) -> asio::awaitable<decltype(fn())> {
     using R = decltype(fn());
     co_return co_await asio::co_spawn(
-        pool_.get_executor(), [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
+        pool_.get_executor(),
+        [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
         asio::use_awaitable);
   }
 

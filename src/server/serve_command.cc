@@ -17,9 +17,9 @@ namespace poplar::server {
 namespace {
 
 // sysexits(3): the codes cron and init systems understand.
-constexpr int kExitConfig = 78;    // EX_CONFIG
-constexpr int kExitOsError = 71;   // EX_OSERR
-constexpr int kExitUsage = 64;     // EX_USAGE
+constexpr int kExitConfig = 78;   // EX_CONFIG
+constexpr int kExitOsError = 71;  // EX_OSERR
+constexpr int kExitUsage = 64;    // EX_USAGE
 
 struct ServeOptions {
   std::string config_path;

@@ -65,8 +65,8 @@ Result<store::MaildropPtr> Server::open_maildrop(const auth::UserRecord& user) {
     return Status::error(ErrorCode::kLoginDelay, "login-delay not yet passed");
   }
   config::MailUser fields{user.name, user.home};
-  auto path = config::expand_mail_location(user.mail.empty() ? config_.mail.location : user.mail,
-                                           fields);
+  auto path =
+      config::expand_mail_location(user.mail.empty() ? config_.mail.location : user.mail, fields);
   if (!path) {
     log::error("mail-location").kv("user", user.name).kv("error", path.status().message());
     return Status::permanent(path.status().message());

@@ -22,9 +22,9 @@ using poplar::pop3::ActionKind;
 
 std::shared_ptr<poplar::testing::FakeMaildropData> make_maildrop() {
   auto data = std::make_shared<poplar::testing::FakeMaildropData>();
-  for (auto [content, uidl] : {std::pair{"Subject: one\r\n\r\nbody\r\n.dot\r\n", "uid-1"},
-                               std::pair{"Subject: two\n\nno final newline", "uid-2"},
-                               std::pair{"", "uid-3"}}) {
+  for (auto [content, uidl] :
+       {std::pair{"Subject: one\r\n\r\nbody\r\n.dot\r\n", "uid-1"},
+        std::pair{"Subject: two\n\nno final newline", "uid-2"}, std::pair{"", "uid-3"}}) {
     poplar::testing::FakeMessage message;
     message.content = content;
     message.uidl = uidl;
