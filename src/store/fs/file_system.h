@@ -127,7 +127,8 @@ class FileSystem {
   // Opens an existing file for reading. Errors: kNotFound, kPermission, kTemporary.
   virtual Result<SequentialFilePtr> open_for_read(const std::string& path) = 0;
 
-  // Creates (or truncates) a file for writing with the given permission bits.
+  // Creates (or truncates) a file for writing with the given permission bits. Never follows a
+  // symbolic link at `path` (that is an error, kTemporary).
   // Errors: kNotFound (no parent directory), kPermission, kTemporary.
   virtual Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) = 0;
 
@@ -146,9 +147,10 @@ class FileSystem {
   // Errors: kNotFound, kPermission, kTemporary.
   virtual Status sync_directory(const std::string& path) = 0;
 
-  // Opens (creating it with mode 0600 if needed) the file at path and takes an exclusive,
-  // non-blocking flock(2) on it. Each call opens the file afresh, so the lock conflicts with
-  // every other holder: other processes AND other callers in this process.
+  // Opens (creating it with mode 0600 if needed, never through a symbolic link) the file at
+  // path and takes an exclusive, non-blocking flock(2) on it. Each call opens the file afresh,
+  // so the lock conflicts with every other holder: other processes AND other callers in this
+  // process.
   // Errors: kInUse (someone holds the lock), kNotFound (no parent directory), kPermission,
   // kTemporary.
   virtual Result<FileLockPtr> lock_file(const std::string& path) = 0;

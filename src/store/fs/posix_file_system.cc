@@ -207,7 +207,8 @@ class PosixFileSystem final : public FileSystem {
 
   Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override {
     int fd = retry_on_eintr([&] {
-      return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+      // O_NOFOLLOW: a symlink planted at the path must not redirect the write elsewhere.
+      return ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
                     static_cast<mode_t>(mode));
     });
     if (fd < 0) {

@@ -104,6 +104,15 @@ TEST_F(PosixFileSystemTest, WritesSyncsRenamesReadsAndUnlinks) {
   EXPECT_EQ(fs_.open_for_read(path("final")).status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(PosixFileSystemTest, CreateFileAndLockNeverFollowASymlink) {
+  write_file(path("target"), "precious");
+  std::filesystem::create_symlink(path("target"), path("planted"));
+  EXPECT_FALSE(fs_.create_file(path("planted"), 0600).is_ok());
+  EXPECT_FALSE(fs_.lock_file(path("planted")).is_ok());
+  std::ifstream in(path("target"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "precious");
+}
+
 TEST_F(PosixFileSystemTest, MakeDirectoryReportsWhetherItCreated) {
   Result<bool> first = fs_.make_directory(path("d"), 0700);
   ASSERT_TRUE(first.is_ok());
