@@ -165,8 +165,8 @@ asio::awaitable<void> Connection::authenticate() {
   auto request = std::make_shared<auth::AuthRequest>(session_.auth_request());
   SessionHost* host = &host_;
   in_pool_ = true;
-  auth::AuthResult result =
-      co_await pool_.run([host, request] { return host->authenticate(*request); });
+  auto job = [host, request] { return host->authenticate(*request); };
+  auth::AuthResult result = co_await pool_.run(std::move(job));
   in_pool_ = false;
   if (result.status.code() == ErrorCode::kAuthFailed) {
     auto delay = host_.on_auth_failure(request->remote_ip, request->user);
@@ -188,9 +188,10 @@ asio::awaitable<void> Connection::open_maildrop() {
   in_pool_ = true;
   // The Maildrop is created on the pool and handed over; shared_ptr keeps it owned if this
   // coroutine is torn down before it resumes.
-  auto maildrop = co_await pool_.run([host, user] {
+  auto job = [host, user] {
     return std::make_shared<Result<store::MaildropPtr>>(host->open_maildrop(*user));
-  });
+  };
+  auto maildrop = co_await pool_.run(std::move(job));
   in_pool_ = false;
   session_.on_maildrop_opened(std::move(*maildrop));
 }
@@ -203,8 +204,8 @@ asio::awaitable<void> Connection::commit_update() {
   in_pool_ = true;
   // `self` keeps the session (and so the Maildrop) alive until the commit has finished, even if
   // the peer is gone: a QUIT that was received is carried out (RFC 1939 §6).
-  Status status = co_await pool_.run(
-      [self, maildrop, deletions] { return maildrop->commit_update(*deletions); });
+  auto job = [self, maildrop, deletions] { return maildrop->commit_update(*deletions); };
+  Status status = co_await pool_.run(std::move(job));
   in_pool_ = false;
   session_.on_update_committed(std::move(status));
 }

@@ -20,10 +20,13 @@ class WorkPool {
   explicit WorkPool(size_t threads) : pool_(threads) {}
   ~WorkPool() { join(); }
 
+  // Not a coroutine itself: GCC 12 destroys temporaries passed to a coroutine inside a
+  // co_await expression twice (a heap-use-after-free that ASan found here), so the job is moved
+  // straight into co_spawn's own frame. Callers pass a named job, not a temporary lambda.
   template <typename Fn>
   auto run(Fn fn) -> asio::awaitable<decltype(fn())> {
     using R = decltype(fn());
-    co_return co_await asio::co_spawn(
+    return asio::co_spawn(
         pool_.get_executor(),
         [fn = std::move(fn)]() mutable -> asio::awaitable<R> { co_return fn(); },
         asio::use_awaitable);

@@ -165,13 +165,22 @@ location = "maildir:%h/Maildir"
         rc = self.proc.returncode
         self.proc = None
         self.log.close()
+        self.check_sanitizers()
         return rc
+
+    def check_sanitizers(self):
+        """Every test fails if the server reported memory errors, UB or leaks (asan-ubsan build)."""
+        log = self.log_text()
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in log:
+                raise AssertionError("sanitizer report in the server log:\n" + log[-6000:])
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
         self.proc = None
         self.log.close()
+        self.check_sanitizers()
 
     def restart(self):
         self.stop()
