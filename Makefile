@@ -12,7 +12,7 @@ deps:
 
 build: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS)
+	@cmake --build --preset release -j $(JOBS) --target poplar
 
 run: build
 	@./build/release/poplar serve --demo --demo-dir demo-data

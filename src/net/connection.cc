@@ -27,7 +27,8 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionInfo info, Sessio
       wake_timer_(socket_.get_executor()),
       inbox_drained_timer_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()),
-      last_activity_(std::chrono::steady_clock::now()) {}
+      connected_at_(std::chrono::steady_clock::now()),
+      last_activity_(connected_at_) {}
 
 Connection::~Connection() {
   if (on_closed_) {
@@ -213,11 +214,12 @@ asio::awaitable<void> Connection::commit_update() {
 asio::awaitable<void> Connection::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {
-    auto limit = session_.logged_in() ? host_.idle_timeout() : host_.login_timeout();
-    auto deadline = last_activity_ + limit;
+    const bool logged_in = session_.logged_in();
+    auto limit = logged_in ? host_.idle_timeout() : host_.login_timeout();
+    auto deadline = (logged_in ? last_activity_ : connected_at_) + limit;
     if (std::chrono::steady_clock::now() >= deadline && !in_pool_) {
       log::info("timeout")
-          .kv("user", session_.logged_in() ? session_.authenticated_user().name : "")
+          .kv("user", logged_in ? session_.authenticated_user().name : "")
           .kv("rip", info_.remote_ip)
           .kv("idle_s", static_cast<int64_t>(limit.count()));
       timed_out_ = true;

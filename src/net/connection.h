@@ -63,6 +63,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer wake_timer_;           // the processor sleeps on it while waiting for input
   asio::steady_timer inbox_drained_timer_;  // the reader sleeps on it while the inbox is full
   asio::steady_timer watchdog_timer_;
+  // Before login the whole AUTHORIZATION phase is capped ([limits] login_timeout_s), so a
+  // client cannot hold a slot by sending CAPA forever; after login the idle time counts.
+  std::chrono::steady_clock::time_point connected_at_;
   std::chrono::steady_clock::time_point last_activity_;
   bool closed_ = false;
   bool eof_ = false;  // the peer closed (or reading failed)

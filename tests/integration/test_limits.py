@@ -39,6 +39,23 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(c.buf, b"", "RFC 1939 §3: close without a response")
             self.assertIn("timeout", server.log_text())
 
+    def test_authorization_phase_is_capped_even_with_traffic(self):
+        with PoplarServer(limits_extra="login_timeout_s = 1") as server:
+            c = server.connect(timeout=15)
+            self.assertTrue(c.line().startswith(b"+OK"))
+            deadline = time.monotonic() + 10
+            closed = False
+            while time.monotonic() < deadline:
+                try:
+                    c.send(b"CAPA\r\n")
+                    c.line()
+                    c.multiline()
+                except (EOFError, ConnectionResetError, BrokenPipeError):
+                    closed = True
+                    break
+                time.sleep(0.2)
+            self.assertTrue(closed, "CAPA every 0.2 s kept an unauthenticated connection open")
+
     def test_idle_timeout_below_ten_minutes_is_a_config_error(self):
         server = PoplarServer(limits_extra="idle_timeout_s = 60")
         try:
