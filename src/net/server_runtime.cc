@@ -1,6 +1,7 @@
 #include "net/server_runtime.h"
 
 #include <csignal>
+#include <functional>
 #include <unordered_set>
 
 #include "base/log.h"
@@ -211,13 +212,24 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
 
 void ServerRuntime::run() {
   std::signal(SIGPIPE, SIG_IGN);
-  asio::signal_set signals(loops_[0]->context, SIGINT, SIGTERM);
-  signals.async_wait([this](const asio::error_code& ec, int signal) {
-    if (!ec) {
-      log::info("shutdown").kv("signal", signal);
-      stop();
-    }
-  });
+  // SIGHUP must not kill a server (its default action does): logrotate and admins send it.
+  // Nothing needs reloading yet (the passwd-file reloads itself when it changes); the TLS
+  // certificate will.
+  asio::signal_set signals(loops_[0]->context, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const asio::error_code&, int)> on_signal =
+      [this, &signals, &on_signal](const asio::error_code& ec, int signal) {
+        if (ec) {
+          return;
+        }
+        if (signal == SIGHUP) {
+          log::info("sighup").kv("action", "nothing to reload");
+          signals.async_wait(on_signal);
+          return;
+        }
+        log::info("shutdown").kv("signal", signal);
+        stop();
+      };
+  signals.async_wait(on_signal);
   for (auto& acceptor : acceptors_) {
     asio::co_spawn(loops_[0]->context, accept_loop(*acceptor), [](std::exception_ptr e) {
       if (e) {

@@ -56,6 +56,20 @@ class LimitsTest(unittest.TestCase):
                 time.sleep(0.2)
             self.assertTrue(closed, "CAPA every 0.2 s kept an unauthenticated connection open")
 
+    def test_sighup_does_not_stop_the_server(self):
+        import signal
+        with PoplarServer() as server:
+            server.proc.send_signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while "sighup" not in server.log_text():
+                self.assertLess(time.monotonic(), deadline)
+                time.sleep(0.05)
+            c = poplib.POP3("127.0.0.1", server.port, timeout=10)
+            c.user("alice")
+            c.pass_("secret")
+            c.quit()
+            self.assertIsNone(server.proc.poll())
+
     def test_idle_timeout_below_ten_minutes_is_a_config_error(self):
         server = PoplarServer(limits_extra="idle_timeout_s = 60")
         try:
