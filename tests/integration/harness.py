@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import unittest
 
 POPLAR_BIN = os.environ.get("POPLAR_BIN", "build/debug/poplar")
 
@@ -39,6 +40,23 @@ def unstuffed_wire(stored: bytes) -> bytes:
     if stored and not stored.endswith(b"\n"):
         out += b"\r\n"
     return out
+
+
+def require(tool):
+    """Skips the test when an external client is not installed; fails it under CI=true."""
+    if shutil.which(tool) is None:
+        if os.environ.get("CI") == "true":
+            raise AssertionError(f"{tool} is missing: scripts/install-deps must install it")
+        raise unittest.SkipTest(f"{tool} not installed")
+
+
+def wait_until(predicate, timeout=10, interval=0.01):
+    """Polls predicate() until it is true; fails after timeout seconds (never a bare sleep)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached within %s s" % timeout)
+        time.sleep(interval)
 
 
 def poplar_hash(password: str, scheme: str) -> str:
@@ -204,15 +222,21 @@ location = "maildir:%h/Maildir"
         self.cleanup()
 
     # -- raw connections ----------------------------------------------------------------------
-    def connect(self, timeout=10):
-        return RawClient(self.port, timeout)
+    def connect(self, timeout=10, rcvbuf=None):
+        return RawClient(self.port, timeout, rcvbuf)
 
 
 class RawClient:
     """A byte-level POP3 client for the tests that poplib would refuse to send."""
 
-    def __init__(self, port, timeout=10):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=10, rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        else:  # a small receive window, set before connecting, keeps the server's writes pending
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", port))
         self.buf = b""
 
     def send(self, data: bytes):
