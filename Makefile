@@ -1,7 +1,8 @@
 # Poplar: thin wrappers around CMake presets and the test runner.
 #   make run    install dependencies, build, start the demo server (foreground)
 #   make test   install dependencies, build (debug + asan-ubsan), run every test
-.PHONY: all deps build run test unit integration format clean
+#   make fuzz   run every libFuzzer target for 10 minutes (developers)
+.PHONY: all deps build run test fuzz format clean
 
 JOBS ?= $(shell nproc)
 
@@ -19,6 +20,13 @@ run: build
 
 test: deps
 	@tests/run_all
+
+# Longer fuzzing for developers: random seed, 10 minutes per target. Crashes land in
+# build/fuzz/crashes/; add them to tests/fuzz/corpus/<target>/ once fixed.
+fuzz: deps
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@tests/run_fuzzers 100000000 600 0
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
