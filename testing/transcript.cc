@@ -633,6 +633,10 @@ bool FakeDriver::run(std::string& out) {
         ++commit_actions_;
         session_.on_update_committed(session_.maildrop().commit_update(session_.deletions()));
         break;
+      case ActionKind::kStartTls:
+        // TODO(poplar): #3 a fake handshake for STLS transcripts.
+        session_.abort(pop3::CloseReason::kIoError);
+        break;
       case ActionKind::kClose:
         if (!session_.pending_output().empty()) {
           return false;  // the contract: nothing left to write at kClose

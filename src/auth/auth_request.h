@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/secret.h"
 #include "base/status.h"
+#include "sasl/mechanism.h"
 
 namespace poplar::auth {
 
@@ -24,8 +26,12 @@ struct UserRecord {
 };
 
 enum class AuthMethod {
-  kUserPass,  // USER name / PASS password (RFC 1939 §7)
-  kApop,      // APOP name digest (RFC 1939 §7): digest = hex(MD5(timestamp || secret))
+  kUserPass,     // USER name / PASS password (RFC 1939 §7); also SASL PLAIN and LOGIN
+  kApop,         // APOP name digest (RFC 1939 §7): digest = hex(MD5(timestamp || secret))
+  kCramMd5,      // SASL CRAM-MD5 (RFC 2195): digest = hex(HMAC-MD5(secret, challenge))
+  kScramLookup,  // SASL SCRAM-*: fetch the user's ScramCredentials; the proof is checked by
+                 // the mechanism in pop3/. Unknown users get made-up credentials (deterministic
+                 // per name) and status kAuthFailed, so the exchange fails at the proof.
 };
 
 struct AuthRequest {
@@ -34,7 +40,11 @@ struct AuthRequest {
   Secret password;             // kUserPass
   std::string apop_timestamp;  // kApop: the <...> from our greeting, brackets included
   std::string apop_digest;     // kApop: 32 hex digits as the client sent them
-  std::string remote_ip;       // for logs and throttling
+  std::string mechanism;       // the SASL mechanism for logs ("PLAIN", "SCRAM-SHA-256"...)
+  std::string cram_challenge;  // kCramMd5
+  std::string cram_digest;     // kCramMd5: 32 hex digits
+  sasl::ScramHash scram_hash = sasl::ScramHash::kSha256;  // kScramLookup
+  std::string remote_ip;                                  // for logs and throttling
 };
 
 struct AuthResult {
@@ -42,6 +52,8 @@ struct AuthResult {
   // the same to the client); kTemporary (passwd-file unreadable); kPermanent (account broken).
   Status status;
   UserRecord user;  // filled when status is OK
+  // kScramLookup: the credentials to run the exchange with (real or made-up, see above).
+  std::optional<sasl::ScramCredentials> scram;
 };
 
 }  // namespace poplar::auth

@@ -17,10 +17,12 @@ constexpr size_t kApopDigestHexDigits = 32;
 constexpr std::string_view kApopDummySecret = "poplar-apop-dummy-secret";
 
 AuthResult failed(std::string why) {
-  return AuthResult{Status::error(ErrorCode::kAuthFailed, std::move(why)), {}};
+  return AuthResult{Status::error(ErrorCode::kAuthFailed, std::move(why)), {}, {}};
 }
 
-AuthResult temporary(std::string why) { return AuthResult{Status::temporary(std::move(why)), {}}; }
+AuthResult temporary(std::string why) {
+  return AuthResult{Status::temporary(std::move(why)), {}, {}};
+}
 
 bool is_hex_digest(std::string_view text) {
   if (text.size() != kApopDigestHexDigits) {
@@ -59,6 +61,10 @@ AuthResult Authenticator::authenticate(const AuthRequest& request) {
       return authenticate_user_pass(request);
     case AuthMethod::kApop:
       return authenticate_apop(request);
+    case AuthMethod::kCramMd5:
+    case AuthMethod::kScramLookup:
+      // TODO(poplar): #3 SASL; no mechanism is offered yet.
+      return failed("mechanism not supported yet");
   }
   return failed("unknown authentication method");
 }
@@ -86,7 +92,7 @@ AuthResult Authenticator::authenticate_user_pass(const AuthRequest& request) {
   Status verified = verify_password(entry->password.view(), request.password);
   switch (verified.code()) {
     case ErrorCode::kOk:
-      return AuthResult{Status::ok(), std::move(entry->user)};
+      return AuthResult{Status::ok(), std::move(entry->user), {}};
     case ErrorCode::kTemporary:
       return temporary(verified.message());
     case ErrorCode::kAuthFailed:
@@ -127,7 +133,7 @@ AuthResult Authenticator::authenticate_apop(const AuthRequest& request) {
   if (!apop_digest_matches(expected, request.apop_digest)) {
     return failed("APOP digest mismatch");
   }
-  return AuthResult{Status::ok(), std::move(entry->user)};
+  return AuthResult{Status::ok(), std::move(entry->user), {}};
 }
 
 }  // namespace poplar::auth

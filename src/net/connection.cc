@@ -154,6 +154,10 @@ asio::awaitable<void> Connection::process_loop() {
       case pop3::ActionKind::kCommitUpdate:
         co_await commit_update();
         break;
+      case pop3::ActionKind::kStartTls:
+        // TODO(poplar): #3 the TLS upgrade; no listener offers STLS yet.
+        session_.abort(pop3::CloseReason::kIoError);
+        break;
       case pop3::ActionKind::kClose:
         close_socket();
         co_return;

@@ -409,6 +409,12 @@ void ServerSession::start() { impl_->start(); }
 void ServerSession::receive(std::string_view bytes) { impl_->receive(bytes); }
 void ServerSession::on_eof() { impl_->on_eof(); }
 void ServerSession::abort(CloseReason reason) { impl_->abort(reason); }
+void ServerSession::on_tls_started(TlsInfo info) {
+  // TODO(poplar): #3 STLS and implicit TLS; nothing offers TLS yet (starttls_available is
+  // never set), so this is only reached by a driver bug.
+  (void)info;
+  impl_->abort(CloseReason::kIoError);
+}
 ActionKind ServerSession::next_action() { return impl_->next_action(); }
 std::string_view ServerSession::pending_output() const { return impl_->pending_output(); }
 void ServerSession::consume_output(size_t n) { impl_->consume_output(n); }

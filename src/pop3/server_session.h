@@ -48,8 +48,11 @@ enum class ActionKind {
   kOpenMaildrop,  // open and lock authenticated_user()'s maildrop, then on_maildrop_opened()
   kCommitUpdate,  // UPDATE state: maildrop().commit_update(deletions()), then on_update_committed()
   kClose,         // close the connection (after writing pending output, if any was queued)
-  // Later (TLS issue): kStartTls — write pending_output(), run the TLS handshake, then
-  // on_tls_started(). Added at the end so existing drivers keep compiling.
+  // STLS (RFC 2595 §4): pending_output() holds the "+OK" for STLS. The driver must first stop
+  // reading plaintext and drop any input it holds (bytes pipelined behind STLS must never be
+  // executed), then write pending_output(), run the TLS handshake, and call on_tls_started()
+  // (or abort(kIoError) when the handshake fails).
+  kStartTls,
 };
 
 enum class SessionState { kAuthorization, kTransaction, kUpdate, kClosed };
@@ -124,6 +127,11 @@ class ServerSession {
   store::Maildrop& maildrop();
   std::span<const size_t> deletions() const;
   void on_update_committed(Status status);
+
+  // TLS is up: after kStartTls, or before start() on an implicit-TLS listener (RFC 8314).
+  // From now on CAPA drops STLS, plaintext mechanisms and USER become usable, and SCRAM-*-PLUS
+  // may be offered with these channel bindings.
+  void on_tls_started(TlsInfo info);
 
   SessionState state() const;
   bool logged_in() const { return state() == SessionState::kTransaction; }

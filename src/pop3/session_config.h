@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace poplar::pop3 {
 
@@ -43,6 +44,25 @@ struct SessionConfig {
 
   // POP4 greeting marker "POP4 rev 0" ([pop4] banner).
   bool pop4_banner = false;
+
+  // STLS offered on this connection (a "starttls" listener with TLS configured) while TLS is
+  // not yet active and the session is in AUTHORIZATION (RFC 2595 §4).
+  bool starttls_available = false;
+  // [auth] mechanisms, as configured; what CAPA/AUTH offer is derived per state by
+  // sasl::advertised_mechanisms (plaintext ones only where plaintext is allowed).
+  std::vector<std::string> sasl_mechanisms;
+  // Lines of a SASL exchange (AUTH and its continuation lines) may be far longer than a
+  // command: tokens of several KiB (RFC 2449 §4 lets a capability raise the limit).
+  size_t max_auth_line_octets = 16 * 1024;
+};
+
+// What the driver learned from the TLS handshake: for logs (RFC 8314 asks to record TLS use)
+// and for SCRAM-*-PLUS channel binding.
+struct TlsInfo {
+  std::string version;               // "TLSv1.3"
+  std::string cipher;                // "TLS_AES_256_GCM_SHA384"
+  std::string tls_exporter;          // RFC 9266, 32 octets
+  std::string tls_server_end_point;  // RFC 5929 §4
 };
 
 }  // namespace poplar::pop3

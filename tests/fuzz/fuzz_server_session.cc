@@ -70,6 +70,15 @@ bool drive(poplar::pop3::ServerSession& session,
       case ActionKind::kCommitUpdate:
         session.on_update_committed(session.maildrop().commit_update(session.deletions()));
         break;
+      case ActionKind::kStartTls: {
+        // A handshake that succeeds at once: drop what was pipelined, as the driver does.
+        std::string_view o = session.pending_output();
+        out.append(o);
+        session.consume_output(o.size());
+        session.on_tls_started(poplar::pop3::TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256",
+                                                     std::string(32, 'e'), std::string(32, 's')});
+        break;
+      }
       case ActionKind::kClose:
         return false;
     }
