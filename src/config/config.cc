@@ -674,12 +674,12 @@ Result<ListenAddress> parse_listen_address(std::string_view address) {
 
 Status check_supported(const ServerConfig& config) {
   for (const ListenConfig& listener : config.listen) {
-    if (listener.tls != TlsMode::kNone) {
+    if (listener.tls != TlsMode::kNone && !config.tls.has_value()) {
       std::string where = config.source_path.empty() ? "" : config.source_path + ": ";
-      return Status::error(ErrorCode::kUnavailable, where + "[[listen]] address " +
-                                                        quote(listener.address) + ": tls = \"" +
-                                                        std::string(tls_mode_name(listener.tls)) +
-                                                        "\" is not yet supported in this version");
+      return Status::invalid_input(
+          where + "[[listen]] address " + quote(listener.address) + ": tls = \"" +
+          std::string(tls_mode_name(listener.tls)) +
+          "\" needs a [tls] table with certificate and private_key (PEM files)");
     }
   }
   return Status::ok();

@@ -110,9 +110,10 @@ struct ListenAddress {
 // Error codes: kInvalidInput, with a message that does not repeat the address.
 Result<ListenAddress> parse_listen_address(std::string_view address);
 
-// Refuses what parse_config accepts but this version cannot run yet: listeners with
-// tls = "starttls" or "implicit" (TLS lands in a later release). The server calls this once at
-// startup, before binding. Error codes: kUnavailable.
+// Refuses what parse_config accepts but the server cannot run: a listener with
+// tls = "starttls" or "implicit" when the file has no [tls] table (the parser accepts it so
+// that the message can name what is missing). The server calls this once at startup, before
+// binding. Error codes: kInvalidInput.
 Status check_supported(const ServerConfig& config);
 
 }  // namespace poplar::config

@@ -416,15 +416,16 @@ TEST(ConfigTest, IPv6AndPortZeroListenersAreAccepted) {
   EXPECT_EQ(r->listen[0].address, "[::1]:0");
 }
 
-// TLS is not implemented yet: the parser stores TLS listeners (even without a [tls] table) and
-// check_supported() refuses them, so the admin reads "not yet supported", not a missing key.
+// The parser stores TLS listeners even without a [tls] table; check_supported() then refuses
+// them with a message naming the missing table and its keys.
 TEST(ConfigTest, TlsListenerWithoutTlsTableParsesAndIsRefusedLater) {
   Result<ServerConfig> r = parse("[[listen]]\naddress = \"0.0.0.0:995\"\ntls = \"implicit\"\n");
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_EQ(r->listen[0].tls, TlsMode::kImplicit);
   Status s = check_supported(*r);
-  EXPECT_EQ(s.code(), ErrorCode::kUnavailable);
-  EXPECT_THAT(s.message(), HasSubstr("tls = \"implicit\" is not yet supported in this version"));
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidInput);
+  EXPECT_THAT(s.message(), HasSubstr("tls = \"implicit\" needs a [tls] table with certificate "
+                                     "and private_key"));
 }
 
 TEST(ConfigTest, TlsTableNeedsBothFiles) {
@@ -483,7 +484,7 @@ TEST(ConfigTest, ControlCharactersInValuesAreEscapedInMessages) {
   EXPECT_EQ(message.find('\x1b'), std::string::npos);
 }
 
-TEST(ConfigTest, CheckSupportedRefusesTlsListeners) {
+TEST(ConfigTest, CheckSupportedAcceptsTlsListenersWithATlsTable) {
   Result<ServerConfig> plain = parse("[[listen]]\naddress = \"127.0.0.1:110\"\n");
   ASSERT_TRUE(plain.is_ok());
   EXPECT_TRUE(check_supported(*plain).is_ok());
@@ -492,10 +493,16 @@ TEST(ConfigTest, CheckSupportedRefusesTlsListeners) {
       "[[listen]]\naddress = \"127.0.0.1:110\"\n[[listen]]\naddress = \"127.0.0.1:111\"\ntls = "
       "\"starttls\"\n[tls]\ncertificate = \"c\"\nprivate_key = \"k\"\n");
   ASSERT_TRUE(tls.is_ok()) << tls.status().to_string();
-  Status s = check_supported(*tls);
-  EXPECT_EQ(s.code(), ErrorCode::kUnavailable);
+  EXPECT_TRUE(check_supported(*tls).is_ok());
+
+  Result<ServerConfig> no_table = parse(
+      "[[listen]]\naddress = \"127.0.0.1:110\"\n[[listen]]\naddress = \"127.0.0.1:111\"\ntls = "
+      "\"starttls\"\n");
+  ASSERT_TRUE(no_table.is_ok()) << no_table.status().to_string();
+  Status s = check_supported(*no_table);
+  EXPECT_EQ(s.code(), ErrorCode::kInvalidInput);
   EXPECT_THAT(s.message(), HasSubstr("127.0.0.1:111"));
-  EXPECT_THAT(s.message(), HasSubstr(": tls = \"starttls\" is not yet supported in this version"));
+  EXPECT_THAT(s.message(), HasSubstr(": tls = \"starttls\" needs a [tls] table"));
   EXPECT_THAT(s.message(), StartsWith("poplar.toml: "));
 }
 

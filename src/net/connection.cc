@@ -1,9 +1,32 @@
 #include "net/connection.h"
 
+#include <atomic>
+
 #include "base/log.h"
 
 namespace poplar::net {
 namespace {
+
+// Failed handshakes are logged at most this often (with a count of the suppressed ones): a scan
+// of port 995 must not flood the log.
+constexpr int64_t kHandshakeLogIntervalMs = 1000;
+
+std::atomic<int64_t> last_handshake_log_ms{0};
+std::atomic<uint64_t> suppressed_handshake_logs{0};
+
+bool should_log_handshake_failure(uint64_t& suppressed) {
+  int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  int64_t last = last_handshake_log_ms.load(std::memory_order_relaxed);
+  if (now - last < kHandshakeLogIntervalMs ||
+      !last_handshake_log_ms.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    suppressed_handshake_logs.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  suppressed = suppressed_handshake_logs.exchange(0, std::memory_order_relaxed);
+  return true;
+}
 
 // Read size per system call. Commands are short; 4 KiB holds a long pipelined batch and keeps
 // an idle connection small (DESIGN §7: a few KiB per idle connection).
@@ -16,19 +39,25 @@ constexpr size_t kMaxInboxOctets = 64 * 1024;
 }  // namespace
 
 Connection::Connection(asio::ip::tcp::socket socket, ConnectionInfo info, SessionHost& host,
-                       WorkPool& pool, std::function<void()> on_closed)
+                       WorkPool& pool, const tls::ServerContext* tls,
+                       std::function<void()> on_closed)
     : socket_(std::move(socket)),
       info_(std::move(info)),
       host_(host),
       pool_(pool),
+      tls_context_(tls),
       on_closed_(std::move(on_closed)),
       session_(host.session_config(info_), SystemClock::instance(), SystemRandom::instance(),
                info_.remote_ip),
+      reader_resume_timer_(socket_.get_executor()),
       wake_timer_(socket_.get_executor()),
       inbox_drained_timer_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()),
       connected_at_(std::chrono::steady_clock::now()),
-      last_activity_(connected_at_) {}
+      last_activity_(connected_at_) {
+  // RFC 8314 §3.3: on an implicit-TLS port nothing is read as POP3 before the handshake.
+  tls_pending_ = info_.tls_mode == TlsMode::kImplicit;
+}
 
 Connection::~Connection() {
   if (on_closed_) {
@@ -67,11 +96,17 @@ void Connection::close_socket() {
     return;
   }
   closed_ = true;
+  if (tls_) {
+    // RFC 8446 §6.1: end with close_notify so the peer can tell the end from a truncation.
+    // One non-blocking attempt: the alert is tiny and a peer that reads nothing gets none.
+    tls_->close_notify();
+  }
   asio::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   wake_timer_.cancel();
   inbox_drained_timer_.cancel();
+  reader_resume_timer_.cancel();
   watchdog_timer_.cancel();
 }
 
@@ -79,13 +114,24 @@ asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
   char buffer[kReadChunkOctets];
   while (!closed_) {
+    if (tls_pending_) {
+      // A handshake owns the socket; resume reading through TLS when it is done.
+      reader_resume_timer_.expires_at(asio::steady_timer::time_point::max());
+      co_await reader_resume_timer_.async_wait(kUseTuple);
+      continue;
+    }
     if (inbox_.size() >= kMaxInboxOctets) {
       // Wait until the processor has handed the backlog to the session.
       inbox_drained_timer_.expires_at(asio::steady_timer::time_point::max());
       co_await inbox_drained_timer_.async_wait(kUseTuple);
       continue;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), kUseTuple);
+    const uint64_t epoch = read_epoch_;
+    auto [ec, n] = co_await read_some(buffer, sizeof buffer);
+    if (epoch != read_epoch_ || tls_pending_) {
+      // Read in plaintext before STLS took over: dropped unseen (RFC 2595 §4).
+      continue;
+    }
     if (ec) {
       eof_ = true;
       wake();
@@ -104,6 +150,16 @@ asio::awaitable<void> Connection::wait_for_input() {
 
 asio::awaitable<void> Connection::process_loop() {
   auto self = shared_from_this();
+  if (info_.tls_mode == TlsMode::kImplicit) {
+    // RFC 8314 §3.3: handshake first, greet after. The watchdog's pre-login deadline covers
+    // a client that stalls mid-handshake.
+    if (!co_await start_tls()) {
+      close_socket();
+      co_return;
+    }
+    tls_pending_ = false;
+    reader_resume_timer_.cancel();
+  }
   session_.start();
   for (;;) {
     if (closed_ && !session_aborted_) {
@@ -115,14 +171,13 @@ asio::awaitable<void> Connection::process_loop() {
     switch (session_.next_action()) {
       case pop3::ActionKind::kWrite: {
         std::string_view out = session_.pending_output();
-        auto [ec, n] =
-            co_await asio::async_write(socket_, asio::buffer(out.data(), out.size()), kUseTuple);
+        asio::error_code ec = co_await write_all(out);
         if (ec) {
           close_socket();
           break;
         }
         last_activity_ = std::chrono::steady_clock::now();
-        session_.consume_output(n);
+        session_.consume_output(out.size());
         break;
       }
       case pop3::ActionKind::kRead:
@@ -155,14 +210,168 @@ asio::awaitable<void> Connection::process_loop() {
         co_await commit_update();
         break;
       case pop3::ActionKind::kStartTls:
-        // TODO(poplar): #3 the TLS upgrade; no listener offers STLS yet.
-        session_.abort(pop3::CloseReason::kIoError);
+        co_await upgrade_to_tls();
         break;
       case pop3::ActionKind::kClose:
         close_socket();
         co_return;
     }
   }
+}
+
+asio::awaitable<bool> Connection::wait_socket(asio::socket_base::wait_type type) {
+  if (closed_) {
+    co_return false;
+  }
+  auto [ec] = co_await socket_.async_wait(type, kUseTuple);
+  co_return !ec && !closed_;
+}
+
+asio::awaitable<std::tuple<asio::error_code, size_t>> Connection::read_some(char* buffer,
+                                                                            size_t size) {
+  if (!tls_) {
+    co_return co_await socket_.async_read_some(asio::buffer(buffer, size), kUseTuple);
+  }
+  for (;;) {
+    // Never touch OpenSSL once the socket is closed: its descriptor may be reused already.
+    if (closed_) {
+      co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
+    }
+    tls::IoResult r = tls_->read(buffer, size);
+    switch (r.state) {
+      case tls::IoState::kDone:
+        co_return std::tuple(asio::error_code(), r.bytes);
+      case tls::IoState::kWantRead:
+        co_await wait_socket(asio::socket_base::wait_read);
+        break;
+      case tls::IoState::kWantWrite:
+        co_await wait_socket(asio::socket_base::wait_write);
+        break;
+      case tls::IoState::kClosed:
+        co_return std::tuple(asio::error::make_error_code(asio::error::eof), 0);
+      case tls::IoState::kError:
+        log::info("tls-error").kv("rip", info_.remote_ip).kv("error", tls_->error_text());
+        co_return std::tuple(asio::error::make_error_code(asio::error::connection_aborted), 0);
+    }
+  }
+}
+
+asio::awaitable<asio::error_code> Connection::write_all(std::string_view data) {
+  if (!tls_) {
+    auto [ec, n] =
+        co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), kUseTuple);
+    co_return ec;
+  }
+  while (!data.empty()) {
+    if (closed_) {
+      co_return asio::error::make_error_code(asio::error::operation_aborted);
+    }
+    tls::IoResult r = tls_->write(data);
+    switch (r.state) {
+      case tls::IoState::kDone:
+        data.remove_prefix(r.bytes);
+        break;
+      case tls::IoState::kWantRead:
+        co_await wait_socket(asio::socket_base::wait_read);
+        break;
+      case tls::IoState::kWantWrite:
+        co_await wait_socket(asio::socket_base::wait_write);
+        break;
+      case tls::IoState::kClosed:
+      case tls::IoState::kError:
+        co_return asio::error::make_error_code(asio::error::connection_aborted);
+    }
+  }
+  co_return asio::error_code();
+}
+
+asio::awaitable<bool> Connection::start_tls() {
+  auto self = shared_from_this();
+  std::string error;
+  if (tls_context_ == nullptr) {
+    error = "no TLS context";
+  } else {
+    asio::error_code ec;
+    // OpenSSL reads and writes the descriptor itself; it must never block a loop thread.
+    socket_.non_blocking(true, ec);
+    auto made = tls_context_->new_connection(socket_.native_handle());
+    if (ec) {
+      error = ec.message();
+    } else if (!made) {
+      error = made.status().message();
+    } else {
+      tls_ = std::move(*made);
+    }
+  }
+  while (tls_ && error.empty()) {
+    if (closed_) {
+      error = timed_out_ ? "timeout" : "closed";
+      break;
+    }
+    tls::IoResult r = tls_->handshake();
+    if (r.state == tls::IoState::kDone) {
+      break;
+    }
+    if (r.state == tls::IoState::kWantRead || r.state == tls::IoState::kWantWrite) {
+      co_await wait_socket(r.state == tls::IoState::kWantRead ? asio::socket_base::wait_read
+                                                              : asio::socket_base::wait_write);
+      continue;
+    }
+    error = r.state == tls::IoState::kClosed ? "peer closed" : tls_->error_text();
+  }
+  if (!error.empty()) {
+    uint64_t suppressed = 0;
+    if (should_log_handshake_failure(suppressed)) {
+      log::warning("tls-handshake-failed")
+          .kv("rip", info_.remote_ip)
+          .kv("lip", info_.local_address)
+          .kv("error", error)
+          .kv("suppressed", suppressed);
+    }
+    co_return false;
+  }
+  tls::HandshakeInfo handshake = tls_->info();
+  info_.secure = true;
+  last_activity_ = std::chrono::steady_clock::now();
+  log::info("tls")
+      .kv("rip", info_.remote_ip)
+      .kv("version", handshake.version)
+      .kv("cipher", handshake.cipher)
+      .kv("resumed", handshake.resumed);
+  session_.on_tls_started(pop3::TlsInfo{
+      .version = std::move(handshake.version),
+      .cipher = std::move(handshake.cipher),
+      .tls_exporter = std::move(handshake.tls_exporter),
+      .tls_server_end_point = std::move(handshake.tls_server_end_point),
+  });
+  co_return true;
+}
+
+asio::awaitable<void> Connection::upgrade_to_tls() {
+  auto self = shared_from_this();
+  // RFC 2595 §4: "the client MUST NOT send any commands" after STLS before the handshake, and
+  // whatever it sent anyway must not be executed inside TLS. Park the reader first (its pending
+  // plaintext read is cancelled and its result discarded by epoch), then drop what it read.
+  tls_pending_ = true;
+  ++read_epoch_;
+  asio::error_code ignored;
+  socket_.cancel(ignored);
+  inbox_.clear();
+  inbox_drained_timer_.cancel();
+  // The "+OK" in plaintext; the handshake starts right after its CRLF.
+  std::string_view ok = session_.pending_output();
+  asio::error_code ec = co_await write_all(ok);
+  if (ec || closed_) {
+    close_socket();  // the processor's loop then ends the session (kIoError or kTimeout)
+    co_return;
+  }
+  session_.consume_output(ok.size());
+  if (!co_await start_tls()) {
+    close_socket();
+    co_return;
+  }
+  tls_pending_ = false;
+  reader_resume_timer_.cancel();
 }
 
 asio::awaitable<void> Connection::authenticate() {

@@ -7,6 +7,12 @@
 // commands before reading is never deadlocked against us (RFC 2449 §6.6); the session itself
 // answers strictly in order and caps how much unprocessed input it will hold.
 //
+// TLS (RFC 8314 implicit TLS, RFC 2595 STLS): the socket is driven through a
+// tls::TlsConnection once TLS is up; OpenSSL reads and writes the descriptor itself and this
+// class waits for readiness. While a handshake is pending the reader is parked, and input read
+// in plaintext before STLS is dropped, never executed (RFC 2595 §4). Must never: call into
+// OpenSSL after the socket is closed, or log channel bindings.
+//
 // Thread-safety: every coroutine of a connection runs on the one thread of its io_context, so
 // no locks are needed here. Work on the pool only touches copies and the SessionHost.
 #pragma once
@@ -21,14 +27,18 @@
 #include "net/session_host.h"
 #include "net/work_pool.h"
 #include "pop3/server_session.h"
+#include "tls/tls_connection.h"
+#include "tls/tls_context.h"
 
 namespace poplar::net {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // on_closed runs once, on this connection's thread, when the connection is gone.
+  // on_closed runs once, on this connection's thread, when the connection is gone. tls is the
+  // server's TLS context (must outlive the connection); required when info.tls_mode is not
+  // kNone.
   Connection(asio::ip::tcp::socket socket, ConnectionInfo info, SessionHost& host, WorkPool& pool,
-             std::function<void()> on_closed);
+             const tls::ServerContext* tls, std::function<void()> on_closed);
   ~Connection();
 
   // Starts the coroutines; the connection keeps itself alive until it closes.
@@ -48,6 +58,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> authenticate();
   asio::awaitable<void> open_maildrop();
   asio::awaitable<void> commit_update();
+  // Reads or writes through TLS once it is active, otherwise on the plain socket.
+  asio::awaitable<std::tuple<asio::error_code, size_t>> read_some(char* buffer, size_t size);
+  asio::awaitable<asio::error_code> write_all(std::string_view data);
+  // Waits until the socket is readable or writable; false once the connection is closed.
+  asio::awaitable<bool> wait_socket(asio::socket_base::wait_type type);
+  // Runs the server handshake; on success marks the connection secure and tells the session.
+  asio::awaitable<bool> start_tls();
+  // kStartTls: park the reader, drop plaintext input, send the +OK, handshake, resume.
+  asio::awaitable<void> upgrade_to_tls();
   void wake();
   void close_socket();
 
@@ -55,8 +74,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ConnectionInfo info_;
   SessionHost& host_;
   WorkPool& pool_;
+  const tls::ServerContext* tls_context_;
   std::function<void()> on_closed_;
   pop3::ServerSession session_;
+  // Set once the handshake has started; all I/O goes through it from then on.
+  std::unique_ptr<tls::TlsConnection> tls_;
+  // The reader is parked while a handshake is pending (implicit TLS before it, STLS during it);
+  // read_epoch_ changes at STLS so that a plaintext read that completes late is discarded.
+  bool tls_pending_ = false;
+  uint64_t read_epoch_ = 0;
+  asio::steady_timer reader_resume_timer_;
   // Input read from the socket but not yet handed to the session. Only the processor calls
   // into the session, so the session is never touched while a WorkPool job uses its Maildrop.
   std::string inbox_;

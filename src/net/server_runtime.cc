@@ -97,8 +97,13 @@ ServerRuntime::~ServerRuntime() {
   pool_.reset();
 }
 
-Status ServerRuntime::bind(const std::vector<std::string>& addresses) {
-  for (const auto& address : addresses) {
+Status ServerRuntime::bind(const std::vector<ListenerSpec>& listeners) {
+  for (const auto& listener : listeners) {
+    const std::string& address = listener.address;
+    if (listener.tls != TlsMode::kNone && options_.tls == nullptr) {
+      return Status::error(ErrorCode::kUnavailable,
+                           "listen on " + address + ": TLS listener without a TLS context");
+    }
     auto endpoint = parse_endpoint(address);
     if (!endpoint) {
       return endpoint.status();
@@ -123,6 +128,7 @@ Status ServerRuntime::bind(const std::vector<std::string>& addresses) {
       return Status::from_errno(ec.value(), "listen on " + address);
     }
     acceptors_.push_back(std::move(acceptor));
+    acceptor_tls_.push_back(listener.tls);
   }
   return Status::ok();
 }
@@ -140,7 +146,7 @@ ServerRuntime::Loop& ServerRuntime::next_loop() {
   return *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
 }
 
-asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& acceptor, TlsMode tls) {
   asio::error_code ignored;
   std::string local = acceptor.local_endpoint(ignored).address().to_string() + ":" +
                       std::to_string(acceptor.local_endpoint(ignored).port());
@@ -157,11 +163,12 @@ asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& accept
       co_await timer.async_wait(kUseTuple);
       continue;
     }
-    start_connection(loop, std::move(socket), local);
+    start_connection(loop, std::move(socket), local, tls);
   }
 }
 
-void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local) {
+void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local,
+                                     TlsMode tls) {
   asio::error_code ec;
   auto remote = socket.remote_endpoint(ec);
   if (ec) {
@@ -172,6 +179,7 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
   info.remote_port = remote.port();
   info.local_address = std::move(local);
   info.loopback = is_loopback(remote.address());
+  info.tls_mode = tls;
 
   auto verdict = limiter_.try_acquire(info.remote_ip);
   if (verdict != ConnectionLimiter::Verdict::kAccepted) {
@@ -185,7 +193,13 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
           .kv("suppressed", suppressed);
     }
     // A short best-effort answer so that the client can tell this from a network failure.
+    // Not on an implicit-TLS port: plaintext there would only be a handshake error.
     auto s = std::make_shared<asio::ip::tcp::socket>(std::move(socket));
+    if (tls == TlsMode::kImplicit) {
+      asio::error_code ignore;
+      s->close(ignore);
+      return;
+    }
     static constexpr char kRefusal[] = "-ERR [SYS/TEMP] Too many connections, try again later.\r\n";
     asio::async_write(*s, asio::buffer(kRefusal, sizeof kRefusal - 1),
                       [s](const asio::error_code&, size_t) {
@@ -199,7 +213,7 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
              [this, &loop, socket = std::move(socket), info = std::move(info)]() mutable {
                std::string ip = info.remote_ip;
                auto connection = std::make_shared<Connection>(std::move(socket), std::move(info),
-                                                              host_, *pool_, nullptr);
+                                                              host_, *pool_, options_.tls, nullptr);
                Connection* raw = connection.get();
                loop.connections.insert(raw);
                connection->set_on_closed([this, &loop, raw, ip] {
@@ -212,9 +226,8 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
 
 void ServerRuntime::run() {
   std::signal(SIGPIPE, SIG_IGN);
-  // SIGHUP must not kill a server (its default action does): logrotate and admins send it.
-  // Nothing needs reloading yet (the passwd-file reloads itself when it changes); the TLS
-  // certificate will.
+  // SIGHUP must not kill a server (its default action does): logrotate and admins send it to
+  // reload the TLS certificate (the passwd-file reloads itself when it changes).
   asio::signal_set signals(loops_[0]->context, SIGINT, SIGTERM, SIGHUP);
   std::function<void(const asio::error_code&, int)> on_signal =
       [this, &signals, &on_signal](const asio::error_code& ec, int signal) {
@@ -222,7 +235,11 @@ void ServerRuntime::run() {
           return;
         }
         if (signal == SIGHUP) {
-          log::info("sighup").kv("action", "nothing to reload");
+          if (options_.on_reload) {
+            options_.on_reload();
+          } else {
+            log::info("sighup").kv("action", "nothing to reload");
+          }
           signals.async_wait(on_signal);
           return;
         }
@@ -230,16 +247,17 @@ void ServerRuntime::run() {
         stop();
       };
   signals.async_wait(on_signal);
-  for (auto& acceptor : acceptors_) {
-    asio::co_spawn(loops_[0]->context, accept_loop(*acceptor), [](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          log::error("accept-loop-failed").kv("error", ex.what());
-        }
-      }
-    });
+  for (size_t i = 0; i < acceptors_.size(); ++i) {
+    asio::co_spawn(loops_[0]->context, accept_loop(*acceptors_[i], acceptor_tls_[i]),
+                   [](std::exception_ptr e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         log::error("accept-loop-failed").kv("error", ex.what());
+                       }
+                     }
+                   });
   }
   // Keep every loop alive until stop(), even with no connection on it.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;

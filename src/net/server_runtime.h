@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "net/connection_limiter.h"
 #include "net/session_host.h"
 #include "net/work_pool.h"
+#include "tls/tls_context.h"
 
 namespace poplar::net {
 
@@ -26,6 +28,15 @@ struct RuntimeOptions {
   size_t work_threads = 0;  // 0: one per core, at least 2
   uint32_t max_connections = 10000;
   uint32_t max_connections_per_ip = 50;
+  // The server's TLS context; required when a listener has TLS. Must outlive the runtime.
+  const tls::ServerContext* tls = nullptr;
+  // Called on the first loop's thread for SIGHUP (reload the certificate, ...).
+  std::function<void()> on_reload;
+};
+
+struct ListenerSpec {
+  std::string address;  // "host:port", "[v6]:port"
+  TlsMode tls = TlsMode::kNone;
 };
 
 class ServerRuntime {
@@ -35,7 +46,8 @@ class ServerRuntime {
 
   // Binds every address ("host:port", "[v6]:port"; port 0 picks a free port). Call before
   // dropping privileges. Errors: kInvalidInput (bad address), kTemporary/kPermission (bind).
-  Status bind(const std::vector<std::string>& addresses);
+  // Error codes: also kUnavailable (a TLS listener without RuntimeOptions::tls).
+  Status bind(const std::vector<ListenerSpec>& listeners);
   // The ports actually bound, in the order of the addresses.
   std::vector<uint16_t> bound_ports() const;
 
@@ -45,14 +57,15 @@ class ServerRuntime {
 
  private:
   struct Loop;
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor);
-  void start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local);
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, TlsMode tls);
+  void start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local, TlsMode tls);
   Loop& next_loop();
 
   SessionHost& host_;
   RuntimeOptions options_;
   std::vector<std::unique_ptr<Loop>> loops_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<TlsMode> acceptor_tls_;  // parallel to acceptors_
   std::unique_ptr<WorkPool> pool_;
   ConnectionLimiter limiter_;
   std::atomic<size_t> next_loop_{0};

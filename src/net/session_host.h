@@ -16,12 +16,17 @@
 
 namespace poplar::net {
 
+// What a listener does about TLS ([[listen]] tls): plain, plain offering STLS (RFC 2595), or
+// TLS from the first byte (RFC 8314).
+enum class TlsMode { kNone, kStartTls, kImplicit };
+
 struct ConnectionInfo {
   std::string remote_ip;
   uint16_t remote_port = 0;
   std::string local_address;  // host:port of the listener
   bool loopback = false;
-  bool secure = false;  // TLS active (a later issue)
+  TlsMode tls_mode = TlsMode::kNone;  // of the listener that accepted the connection
+  bool secure = false;                // TLS active (set by the Connection after the handshake)
 };
 
 class SessionHost {

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tls/tls_context.h"
+
 namespace poplar::server {
 namespace {
 
@@ -327,21 +329,34 @@ Result<size_t> count_messages(const fs::path& dir) {
   return count;
 }
 
-std::string config_text(uint16_t port) {
+std::string config_text(uint16_t port, uint16_t tls_port) {
   std::string address = "127.0.0.1:" + std::to_string(port);
+  std::string tls_address = "127.0.0.1:" + std::to_string(tls_port);
   return "# Poplar demo configuration, written by `poplar serve --demo`.\n"
          "# It is rewritten at every demo start: copy it elsewhere to experiment.\n"
          "# docs/configuration.md describes every key.\n"
          "\n"
          "hostname = \"localhost\"\n"
          "\n"
-         "# Plain POP3 on loopback only. TLS (STLS and implicit TLS on a second port) lands in a\n"
-         "# later release; until then the demo has no [tls] table and no TLS listener.\n"
+         "# POP3 on loopback that offers STLS (RFC 2595), and POP3S: TLS from the first byte\n"
+         "# (RFC 8314). Both on loopback only.\n"
          "[[listen]]\n"
          "address = \"" +
          address +
          "\"\n"
-         "tls = \"none\"\n"
+         "tls = \"starttls\"\n"
+         "\n"
+         "[[listen]]\n"
+         "address = \"" +
+         tls_address +
+         "\"\n"
+         "tls = \"implicit\"\n"
+         "\n"
+         "# A self-signed certificate for localhost and 127.0.0.1, made once by the demo; clients\n"
+         "# must be told to trust it (curl -k, or --cacert tls/cert.pem).\n"
+         "[tls]\n"
+         "certificate = \"tls/cert.pem\"\n"
+         "private_key = \"tls/key.pem\"\n"
          "\n"
          "[auth]\n"
          "passwd_file = \"users\"          # relative paths are relative to this file\n"
@@ -362,23 +377,31 @@ std::string users_text(const fs::path& home) {
          std::to_string(getuid()) + ":" + std::to_string(getgid()) + "::" + home.string() + "::\n";
 }
 
-std::string how_to_connect_text(const DemoSetup& setup, uint16_t port) {
+std::string how_to_connect_text(const DemoSetup& setup, uint16_t port, uint16_t tls_port) {
   std::string p = std::to_string(port);
+  std::string tp = std::to_string(tls_port);
   std::string host = "127.0.0.1";
   return "Poplar demo: user \"demo\", password \"demo\", on " + host + ":" + p +
-         " (plain POP3).\n" + "  config:  " + setup.config_path + "\n" +
-         "  maildir: " + setup.maildir + "\n\n" + "Try it:\n" + "  curl pop3://demo:demo@" + host +
-         ":" + p + "/      # LIST\n" + "  curl pop3://demo:demo@" + host + ":" + p +
-         "/1     # RETR 1\n" + "  python3 -c 'import poplib; p = poplib.POP3(\"" + host + "\", " +
-         p + "); p.user(\"demo\"); p.pass_(\"demo\"); print(p.stat()); p.quit()'\n" +
+         " (POP3 with STLS) and " + host + ":" + tp + " (POP3S, implicit TLS).\n" +
+         "  config:      " + setup.config_path + "\n" + "  maildir:     " + setup.maildir + "\n" +
+         "  certificate: " + setup.certificate + " (self-signed)\n\n" + "Try it:\n" +
+         "  curl pop3://demo:demo@" + host + ":" + p + "/      # LIST\n" +
+         "  curl pop3://demo:demo@" + host + ":" + p + "/1     # RETR 1\n" +
+         "  curl -k pop3s://demo:demo@" + host + ":" + tp + "/1     # RETR 1 over TLS\n" +
+         "  curl -k --ssl-reqd pop3://demo:demo@" + host + ":" + p + "/   # LIST after STLS\n" +
          "  python3 -c 'import poplib; p = poplib.POP3(\"" + host + "\", " + p +
-         "); p.apop(\"demo\", \"demo\"); print(p.list()); p.quit()'\n" + "  telnet " + host + " " +
-         p + "    # then: USER demo, PASS demo, LIST, RETR 2, QUIT\n";
+         "); p.user(\"demo\"); p.pass_(\"demo\"); print(p.stat()); p.quit()'\n" +
+         "  python3 -c 'import poplib; p = poplib.POP3(\"" + host + "\", " + p +
+         "); p.apop(\"demo\", \"demo\"); print(p.list()); p.quit()'\n" +
+         "  openssl s_client -connect " + host + ":" + tp +
+         "     # then: USER demo, PASS demo, LIST, QUIT\n" +
+         "  openssl s_client -starttls pop3 -connect " + host + ":" + p + "\n" + "  telnet " +
+         host + " " + p + "    # then: USER demo, PASS demo, LIST, RETR 2, QUIT\n";
 }
 
 }  // namespace
 
-Result<DemoSetup> prepare_demo(const std::string& data_dir, uint16_t port) {
+Result<DemoSetup> prepare_demo(const std::string& data_dir, uint16_t port, uint16_t tls_port) {
   std::error_code ec;
   fs::path root = fs::absolute(data_dir, ec);
   if (ec) {
@@ -413,9 +436,23 @@ Result<DemoSetup> prepare_demo(const std::string& data_dir, uint16_t port) {
   if (!s.is_ok()) {
     return s;
   }
-  s = write_then_rename(root / ".poplar.toml.tmp", setup.config_path, config_text(port), 0644);
+  s = write_then_rename(root / ".poplar.toml.tmp", setup.config_path, config_text(port, tls_port),
+                        0644);
   if (!s.is_ok()) {
     return s;
+  }
+  // The certificate is made once and kept, so that a client told to trust it keeps trusting it.
+  fs::path tls_dir = root / "tls";
+  setup.certificate = (tls_dir / "cert.pem").string();
+  s = make_dir(tls_dir, 0700);
+  if (!s.is_ok()) {
+    return s;
+  }
+  if (!fs::exists(tls_dir / "cert.pem") || !fs::exists(tls_dir / "key.pem")) {
+    s = tls::write_self_signed(setup.certificate, (tls_dir / "key.pem").string(), {"localhost"});
+    if (!s.is_ok()) {
+      return s;
+    }
   }
 
   size_t existing = 0;
@@ -438,7 +475,7 @@ Result<DemoSetup> prepare_demo(const std::string& data_dir, uint16_t port) {
     }
     setup.wrote_messages = true;
   }
-  setup.how_to_connect = how_to_connect_text(setup, port);
+  setup.how_to_connect = how_to_connect_text(setup, port, tls_port);
   return setup;
 }
 

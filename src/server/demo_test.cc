@@ -80,7 +80,11 @@ TEST_F(DemoTest, CreatesConfigUsersAndMaildir) {
   EXPECT_TRUE(files_in(cur_dir()).empty());
   EXPECT_TRUE(files_in(root / "home/demo/Maildir/tmp").empty());
   // Only the expected files: no temporaries left behind.
-  EXPECT_EQ(files_in(root).size(), 3u);  // home, poplar.toml, users
+  EXPECT_EQ(files_in(root).size(), 4u);  // home, poplar.toml, tls, users
+  EXPECT_TRUE(fs::is_regular_file(root / "tls/cert.pem"));
+  EXPECT_EQ(fs::status(root / "tls/key.pem").permissions() &
+                (fs::perms::group_all | fs::perms::others_all),
+            fs::perms::none);
 }
 
 TEST_F(DemoTest, PasswdFileHasDemoUserWithCurrentIds) {
@@ -102,10 +106,14 @@ TEST_F(DemoTest, ConfigLoadsAndPointsAtTheDemoFiles) {
   Result<config::ServerConfig> c = config::load_config(r->config_path);
   ASSERT_TRUE(c.is_ok()) << c.status().to_string();
   EXPECT_EQ(c->hostname, "localhost");
-  ASSERT_EQ(c->listen.size(), 1u);
+  ASSERT_EQ(c->listen.size(), 2u);
   EXPECT_EQ(c->listen[0].address, "127.0.0.1:2110");
-  EXPECT_EQ(c->listen[0].tls, config::TlsMode::kNone);
-  EXPECT_FALSE(c->tls.has_value());
+  EXPECT_EQ(c->listen[0].tls, config::TlsMode::kStartTls);
+  EXPECT_EQ(c->listen[1].address, "127.0.0.1:1995");
+  EXPECT_EQ(c->listen[1].tls, config::TlsMode::kImplicit);
+  ASSERT_TRUE(c->tls.has_value());
+  EXPECT_EQ(c->tls->certificate, (dir_.path() / "demo/tls/cert.pem").string());
+  EXPECT_EQ(c->tls->private_key, (dir_.path() / "demo/tls/key.pem").string());
   EXPECT_EQ(c->auth.passwd_file, (dir_.path() / "demo/users").string());
   EXPECT_TRUE(c->auth.apop);
   EXPECT_FALSE(c->auth.plaintext_without_tls);
@@ -253,6 +261,16 @@ TEST_F(DemoTest, InstructionsSayHowToConnect) {
   EXPECT_THAT(r->how_to_connect, HasSubstr("poplib.POP3(\"127.0.0.1\", 1110)"));
   EXPECT_THAT(r->how_to_connect, HasSubstr("telnet 127.0.0.1 1110"));
   EXPECT_THAT(r->how_to_connect, HasSubstr(r->config_path));
+  EXPECT_THAT(r->how_to_connect, HasSubstr("curl -k pop3s://demo:demo@127.0.0.1:1995/"));
+  EXPECT_THAT(r->how_to_connect, HasSubstr("openssl s_client -connect 127.0.0.1:1995"));
+}
+
+TEST_F(DemoTest, CertificateIsMadeOnceAndKept) {
+  ASSERT_TRUE(prepare().is_ok());
+  std::string first = read_file(dir_.path() / "demo/tls/cert.pem");
+  EXPECT_THAT(first, HasSubstr("-----BEGIN CERTIFICATE-----"));
+  ASSERT_TRUE(prepare().is_ok());
+  EXPECT_EQ(read_file(dir_.path() / "demo/tls/cert.pem"), first);
 }
 
 TEST_F(DemoTest, TrailingSlashIsAccepted) {

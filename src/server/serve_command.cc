@@ -12,6 +12,7 @@
 #include "server/demo.h"
 #include "server/privileges.h"
 #include "server/server.h"
+#include "tls/tls_context.h"
 
 namespace poplar::server {
 namespace {
@@ -26,6 +27,7 @@ struct ServeOptions {
   bool demo = false;
   std::string demo_dir = "demo-data";
   uint16_t demo_port = 1110;
+  uint16_t demo_tls_port = 1995;
   std::string port_file;
   size_t io_threads = 0;
   bool verbose = false;
@@ -61,7 +63,7 @@ int serve(const ServeOptions& options) {
   std::string config_path = options.config_path;
   std::string how_to_connect;
   if (options.demo) {
-    auto demo = prepare_demo(options.demo_dir, options.demo_port);
+    auto demo = prepare_demo(options.demo_dir, options.demo_port, options.demo_tls_port);
     if (!demo) {
       return fail(kExitOsError, "cannot prepare the demo: " + demo.status().message());
     }
@@ -79,18 +81,50 @@ int serve(const ServeOptions& options) {
     return fail(kExitConfig, s.message());
   }
 
+  // DESIGN §3: the key is read now, while still root if started as root, so it may be
+  // readable by root only. A reload on SIGHUP reads it again as the mail user.
+  std::unique_ptr<tls::ServerContext> tls_context;
+  if (config->tls) {
+    auto loaded = tls::ServerContext::load(config->tls->certificate, config->tls->private_key);
+    if (!loaded) {
+      return fail(kExitConfig, loaded.status().message());
+    }
+    tls_context = std::move(*loaded);
+    log::info("tls-loaded")
+        .kv("certificate", tls_context->certificate_path())
+        .kv("sha256", tls_context->fingerprint());
+  }
+
   Server server(*config);
   net::RuntimeOptions runtime_options;
   runtime_options.io_threads = options.io_threads;
   runtime_options.max_connections = config->limits.max_connections;
   runtime_options.max_connections_per_ip = config->limits.max_connections_per_ip;
+  runtime_options.tls = tls_context.get();
+  runtime_options.on_reload = [context = tls_context.get()] {
+    if (context == nullptr) {
+      log::info("sighup").kv("action", "nothing to reload");
+      return;
+    }
+    // A bad new certificate or key keeps the old one: a typo must not take the server down.
+    if (Status s = context->reload(); !s) {
+      log::error("tls-reload-failed").kv("error", s.message());
+    } else {
+      log::info("tls-reloaded").kv("sha256", context->fingerprint());
+    }
+  };
   net::ServerRuntime runtime(server, runtime_options);
 
   std::vector<std::string> addresses;
+  std::vector<net::ListenerSpec> listeners;
   for (const auto& listen : config->listen) {
     addresses.push_back(listen.address);
+    listeners.push_back(
+        {listen.address, listen.tls == config::TlsMode::kImplicit   ? net::TlsMode::kImplicit
+                         : listen.tls == config::TlsMode::kStartTls ? net::TlsMode::kStartTls
+                                                                    : net::TlsMode::kNone});
   }
-  if (Status s = runtime.bind(addresses); !s) {
+  if (Status s = runtime.bind(listeners); !s) {
     return fail(kExitOsError, s.message());
   }
   // Ports are bound (as root if need be); from here on we run as the mail user.
@@ -104,7 +138,10 @@ int serve(const ServeOptions& options) {
     }
   }
   for (size_t i = 0; i < addresses.size(); ++i) {
-    log::info("listening").kv("address", addresses[i]).kv("port", static_cast<unsigned>(ports[i]));
+    log::info("listening")
+        .kv("address", addresses[i])
+        .kv("port", static_cast<unsigned>(ports[i]))
+        .kv("tls", config::tls_mode_name(config->listen[i].tls));
   }
   if (!how_to_connect.empty()) {
     std::cout << how_to_connect << std::flush;
@@ -124,7 +161,11 @@ void add_serve_command(CLI::App& app) {
                 "Serve a demo mailbox (user demo, password demo) without a config file");
   cmd->add_option("--demo-dir", options->demo_dir, "Where --demo keeps its data")
       ->capture_default_str();
-  cmd->add_option("--demo-port", options->demo_port, "Port of the --demo listener")
+  cmd->add_option("--demo-port", options->demo_port,
+                  "Port of the --demo POP3 listener (offers STLS)")
+      ->capture_default_str();
+  cmd->add_option("--demo-tls-port", options->demo_tls_port,
+                  "Port of the --demo implicit-TLS (POP3S) listener")
       ->capture_default_str();
   cmd->add_option("--port-file", options->port_file,
                   "Write the bound port of each listener to this file (one per line)");

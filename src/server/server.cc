@@ -41,9 +41,15 @@ Server::Server(config::ServerConfig config)
 
 pop3::SessionConfig Server::session_config(const net::ConnectionInfo& connection) {
   pop3::SessionConfig s = base_session_config_;
-  // RFC 2595 §2.3 / RFC 8314: passwords in the clear only where nobody can listen.
-  s.plaintext_allowed =
-      connection.secure || connection.loopback || config_.auth.plaintext_without_tls;
+  // RFC 2595 §2.3 / RFC 8314: passwords in the clear only where nobody can listen. On an
+  // implicit-TLS listener no command is read before the handshake, so the session is secure
+  // from its first command; after STLS the session itself lifts the restriction
+  // (ServerSession::on_tls_started).
+  s.plaintext_allowed = connection.secure || connection.tls_mode == net::TlsMode::kImplicit ||
+                        connection.loopback || config_.auth.plaintext_without_tls;
+  // RFC 2595 §4: STLS only where the listener says so (serve refuses TLS listeners without a
+  // certificate, so the handshake can happen).
+  s.starttls_available = connection.tls_mode == net::TlsMode::kStartTls && !connection.secure;
   return s;
 }
 
