@@ -59,6 +59,17 @@ def wait_until(predicate, timeout=10, interval=0.01):
         time.sleep(interval)
 
 
+def write_test_certificate(cert_path, key_path, cn="localhost"):
+    """A self-signed EC P-256 certificate for localhost and 127.0.0.1, made by the openssl CLI
+    (independent of the server's own certificate writer)."""
+    require("openssl")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "30", "-keyout", key_path,
+                    "-out", cert_path, "-subj", "/CN=" + cn, "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+
+
 def poplar_hash(password: str, scheme: str) -> str:
     out = subprocess.run([POPLAR_BIN, "hash", "--scheme", scheme], input=password + "\n",
                          capture_output=True, text=True, check=True, timeout=60)
@@ -162,7 +173,9 @@ location = "maildir:%h/Maildir"
         while time.monotonic() < deadline:
             if os.path.exists(port_file):
                 with open(port_file) as f:
-                    self.port = int(f.read().split()[0])
+                    # One port per [[listen]], in file order (the default listener first).
+                    self.ports = [int(p) for p in f.read().split()]
+                self.port = self.ports[0]
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("poplar serve exited with %d:\n%s" %

@@ -113,12 +113,13 @@ class LimitsTest(unittest.TestCase):
         finally:
             server.cleanup()
 
-    def test_tls_listener_is_refused_clearly_until_tls_lands(self):
+    def test_tls_listener_without_tls_table_is_refused_clearly(self):
         server = PoplarServer(config_extra='\n[[listen]]\naddress = "127.0.0.1:0"\ntls = "implicit"\n')
         try:
             with self.assertRaises(RuntimeError) as e:
                 server.start()
-            self.assertIn("not yet supported", str(e.exception))
+            self.assertIn('tls = "implicit" needs a [tls] table with certificate and private_key',
+                          str(e.exception))
         finally:
             server.cleanup()
 
@@ -189,11 +190,14 @@ class DemoTest(unittest.TestCase):
         import socket
         import tempfile
         d = tempfile.mkdtemp()
-        with socket.socket() as s:
+        with socket.socket() as s, socket.socket() as s2:
             s.bind(("127.0.0.1", 0))
+            s2.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
+            tls_port = s2.getsockname()[1]
         proc = subprocess.Popen([POPLAR_BIN, "serve", "--demo", "--demo-dir", d, "--demo-port",
-                                 str(port), "--port-file", os.path.join(d, "port")],
+                                 str(port), "--demo-tls-port", str(tls_port),
+                                 "--port-file", os.path.join(d, "port")],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
             deadline = time.monotonic() + 30
@@ -206,6 +210,15 @@ class DemoTest(unittest.TestCase):
             c.pass_("demo")
             count, _ = c.stat()
             self.assertGreaterEqual(count, 3)
+            c.quit()
+            # The second listener is POP3S with the demo's self-signed certificate.
+            import ssl
+            ctx = ssl.create_default_context(cafile=os.path.join(d, "tls", "cert.pem"))
+            ctx.check_hostname = False
+            c = poplib.POP3_SSL("127.0.0.1", tls_port, context=ctx, timeout=10)
+            c.user("demo")
+            c.pass_("demo")
+            self.assertGreaterEqual(c.stat()[0], 3)
             c.quit()
         finally:
             proc.send_signal(signal.SIGTERM)
