@@ -337,6 +337,10 @@ class Replay {
       } else if (auto c = code(3)) {
         m.open_error = *c;
       }
+    } else if (d == "implicit-tls") {
+      implicit_tls_ = true;
+    } else if (d == "tls-fails") {
+      fail_tls_ = true;
     } else if (d == "read-chunk") {
       FakeUser* u = user(1);
       if (auto n = number(2); u && n) {
@@ -400,6 +404,16 @@ class Replay {
       return u32(config_.max_bad_commands_after_login);
     } else if (key == "max_auth_failures") {
       return u32(config_.max_auth_failures);
+    } else if (key == "starttls_available") {
+      return flag(config_.starttls_available);
+    } else if (key == "max_auth_line_octets") {
+      uint32_t n = 0;
+      if (!u32(n)) {
+        return false;
+      }
+      config_.max_auth_line_octets = n;
+    } else if (key == "sasl_mechanisms") {
+      config_.sasl_mechanisms = split_words(value, 64);
     } else {
       return false;
     }
@@ -413,6 +427,10 @@ class Replay {
     session_ = std::make_unique<pop3::ServerSession>(config_, clock_, random_, remote_ip_);
     driver_ = std::make_unique<FakeDriver>(
         *session_, world_, mode_ == FeedMode::kTrickle ? 1 : static_cast<size_t>(-1));
+    driver_->set_fail_tls(fail_tls_);
+    if (implicit_tls_) {
+      session_->on_tls_started(FakeDriver::fake_tls_info());  // RFC 8314: TLS, then greeting
+    }
     session_->start();
     drive();
   }
@@ -434,9 +452,13 @@ class Replay {
       session_->receive(input_);
       drive();
     } else {
+      const int handshakes = driver_->tls_handshakes();
       for (char c : input_) {
         session_->receive(std::string_view(&c, 1));
         drive();
+        if (driver_->tls_handshakes() != handshakes) {
+          break;  // the rest of this chunk was plaintext behind STLS: net/ drops it
+        }
       }
     }
     input_.clear();
@@ -523,6 +545,8 @@ class Replay {
   FakeClock clock_;
   ScriptedRandom random_;
   std::string remote_ip_ = "192.0.2.1";
+  bool implicit_tls_ = false;
+  bool fail_tls_ = false;
   std::unique_ptr<pop3::ServerSession> session_;
   std::unique_ptr<FakeDriver> driver_;
   std::string input_;
@@ -602,6 +626,15 @@ Result<store::MaildropPtr> FakeWorld::open(const auth::UserRecord& user) const {
   return store::MaildropPtr(std::make_unique<FakeMaildrop>(it->second.maildrop));
 }
 
+pop3::TlsInfo FakeDriver::fake_tls_info() {
+  pop3::TlsInfo info;
+  info.version = "TLSv1.3";
+  info.cipher = "TLS_AES_256_GCM_SHA384";
+  info.tls_exporter = std::string(32, '\x5e');          // RFC 9266: 32 octets
+  info.tls_server_end_point = std::string(32, '\x3e');  // RFC 5929: a SHA-256 hash
+  return info;
+}
+
 FakeDriver::FakeDriver(pop3::ServerSession& session, const FakeWorld& world, size_t write_chunk)
     : session_(session), world_(world), write_chunk_(write_chunk) {}
 
@@ -633,10 +666,19 @@ bool FakeDriver::run(std::string& out) {
         ++commit_actions_;
         session_.on_update_committed(session_.maildrop().commit_update(session_.deletions()));
         break;
-      case ActionKind::kStartTls:
-        // TODO(poplar): #3 a fake handshake for STLS transcripts.
-        session_.abort(pop3::CloseReason::kIoError);
+      case ActionKind::kStartTls: {
+        // RFC 2595 §4: the +OK goes out in plaintext, then the handshake starts.
+        std::string_view pending = session_.pending_output();
+        out.append(pending);
+        session_.consume_output(pending.size());
+        ++tls_handshakes_;
+        if (fail_tls_) {
+          session_.abort(pop3::CloseReason::kIoError);
+        } else {
+          session_.on_tls_started(fake_tls_info());
+        }
         break;
+      }
       case ActionKind::kClose:
         if (!session_.pending_output().empty()) {
           return false;  // the contract: nothing left to write at kClose

@@ -62,9 +62,13 @@ class FakeWorld {
   std::map<std::string, FakeUser> users;
 };
 
-// Plays net/'s part: performs every action the session asks for, synchronously.
+// Plays net/'s part: performs every action the session asks for, synchronously. kStartTls:
+// writes the pending "+OK", then "completes" a handshake at once with fake_tls_info() (or, with
+// fail_tls, aborts the session as a failed handshake does).
 class FakeDriver {
  public:
+  static pop3::TlsInfo fake_tls_info();
+
   // write_chunk: octets taken per kWrite (SIZE_MAX: all that is pending).
   FakeDriver(pop3::ServerSession& session, const FakeWorld& world,
              size_t write_chunk = static_cast<size_t>(-1));
@@ -78,6 +82,10 @@ class FakeDriver {
   size_t max_pending_octets() const { return max_pending_; }
   int auth_actions() const { return auth_actions_; }
   int commit_actions() const { return commit_actions_; }
+  // Handshakes done so far; the replay drops the rest of a client chunk after one, as net/
+  // drops plaintext it had read behind STLS (RFC 2595 §4).
+  int tls_handshakes() const { return tls_handshakes_; }
+  void set_fail_tls(bool fail) { fail_tls_ = fail; }
 
  private:
   pop3::ServerSession& session_;
@@ -87,6 +95,8 @@ class FakeDriver {
   size_t max_pending_ = 0;
   int auth_actions_ = 0;
   int commit_actions_ = 0;
+  int tls_handshakes_ = 0;
+  bool fail_tls_ = false;
 };
 
 enum class FeedMode { kWhole, kTrickle };

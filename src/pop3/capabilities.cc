@@ -1,35 +1,44 @@
 // CAPA lines per state; see capabilities.h. No I/O.
 #include "pop3/capabilities.h"
 
+#include <utility>
+
 #include "pop3/command_table.h"
 
 namespace poplar::pop3 {
 namespace {
 
-bool condition_holds(CapaCondition when, const SessionConfig& config) {
+bool condition_holds(CapaCondition when, const CapaState& now) {
   switch (when) {
     case CapaCondition::kNever:
       return false;
     case CapaCondition::kAlways:
       return true;
     case CapaCondition::kPlaintextAllowed:
-      return config.plaintext_allowed;
+      return now.plaintext_allowed;
     case CapaCondition::kSaslMechanisms:
-      return false;  // no SASL mechanism implemented yet
+      return !now.sasl_mechanisms.empty();  // RFC 2449 §6.3: list only what is usable now
     case CapaCondition::kTlsAvailable:
-      return false;  // TLS lands with net/ and tls/
+      return now.stls_available;
   }
   return false;
 }
 
 }  // namespace
 
-std::vector<std::string> capabilities(const SessionConfig& config, SessionState state) {
+std::vector<std::string> capabilities(const SessionConfig& config, const CapaState& now) {
   std::vector<std::string> lines;
   for (const CommandSpec& spec : command_table()) {
-    if (!spec.capa_tag.empty() && condition_holds(spec.capa_when, config)) {
-      lines.emplace_back(spec.capa_tag);
+    if (spec.capa_tag.empty() || !condition_holds(spec.capa_when, now)) {
+      continue;
     }
+    std::string line(spec.capa_tag);
+    if (spec.capa_when == CapaCondition::kSaslMechanisms) {
+      for (const std::string& mechanism : now.sasl_mechanisms) {
+        line += " " + mechanism;
+      }
+    }
+    lines.push_back(std::move(line));
   }
   lines.emplace_back("RESP-CODES");      // RFC 2449 §6.4: every "[" after a status is a code
   lines.emplace_back("PIPELINING");      // RFC 2449 §6.6: replies strictly in command order
@@ -41,7 +50,7 @@ std::vector<std::string> capabilities(const SessionConfig& config, SessionState 
   if (config.login_delay_s > 0) {  // RFC 2449 §6.5; global too, hence no "USER" suffix
     lines.push_back("LOGIN-DELAY " + std::to_string(config.login_delay_s));
   }
-  if (state == SessionState::kTransaction && !config.implementation.empty()) {
+  if (now.state == SessionState::kTransaction && !config.implementation.empty()) {
     lines.push_back("IMPLEMENTATION " + config.implementation);  // RFC 2449 §6.9
   }
   return lines;

@@ -15,11 +15,20 @@ bool has(const std::vector<std::string>& lines, const std::string& line) {
   return std::find(lines.begin(), lines.end(), line) != lines.end();
 }
 
+// CAPA as a fresh session without TLS would compute it.
+std::vector<std::string> capabilities(const SessionConfig& config, SessionState state) {
+  CapaState now;
+  now.state = state;
+  now.plaintext_allowed = config.plaintext_allowed;
+  return pop3::capabilities(config, now);
+}
+
 TEST(CapabilitiesTest, DefaultsBeforeLogin) {
   SessionConfig config;
   auto lines = capabilities(config, SessionState::kAuthorization);
-  EXPECT_EQ(lines, (std::vector<std::string>{"TOP", "UIDL", "USER", "RESP-CODES", "PIPELINING",
-                                             "AUTH-RESP-CODE", "EXPIRE NEVER"}));
+  EXPECT_EQ(lines,
+            (std::vector<std::string>{"TOP", "UIDL", "USER", "UTF8 USER", "LANG", "RESP-CODES",
+                                      "PIPELINING", "AUTH-RESP-CODE", "EXPIRE NEVER"}));
 }
 
 TEST(CapabilitiesTest, ImplementationOnlyAfterLogin) {
@@ -67,12 +76,24 @@ TEST(CapabilitiesTest, ExpireAndLoginDelayValues) {
   }
 }
 
-TEST(CapabilitiesTest, NoSaslOrStlsUntilTheyExist) {
+TEST(CapabilitiesTest, NoSaslOrStlsWhenNoneIsUsable) {
   SessionConfig config;
   for (const auto& l : capabilities(config, SessionState::kAuthorization)) {
     EXPECT_NE(l.rfind("SASL", 0), 0u);
     EXPECT_NE(l, "STLS");
   }
+}
+
+TEST(CapabilitiesTest, SaslListsTheUsableMechanismsAndStlsWhenAvailable) {
+  SessionConfig config;
+  CapaState now;
+  now.plaintext_allowed = false;
+  now.stls_available = true;
+  now.sasl_mechanisms = {"SCRAM-SHA-256", "CRAM-MD5"};
+  auto lines = pop3::capabilities(config, now);
+  EXPECT_EQ(lines, (std::vector<std::string>{"TOP", "UIDL", "STLS", "SASL SCRAM-SHA-256 CRAM-MD5",
+                                             "UTF8 USER", "LANG", "RESP-CODES", "PIPELINING",
+                                             "AUTH-RESP-CODE", "EXPIRE NEVER"}));
 }
 
 }  // namespace

@@ -99,6 +99,14 @@ SyntaxError parse_arguments(ArgGrammar grammar, std::string_view rest, bool had_
       }
       args.first = words[0];
       return SyntaxError::kNone;
+    case ArgGrammar::kOptionalName:
+      if ((e = split_words(rest, 0, 1, words, count)) != SyntaxError::kNone) {
+        return e;
+      }
+      if (count > 0) {
+        args.first = words[0];
+      }
+      return SyntaxError::kNone;
     case ArgGrammar::kRestOfLine:
       // SPEC R1939-7-g: PASS has exactly one argument, so every octet after "PASS " belongs
       // to it, spaces (leading, inner and trailing) included.

@@ -36,17 +36,20 @@ enum class Command {
   kCapa,
   kAuth,
   kStls,
+  kUtf8,  // RFC 6856 §2
+  kLang,  // RFC 6856 §3
   kLast,  // pre-RFC 1725; answered -ERR (SPEC PR-S-3)
   kXtnd,  // draft-hansen XTND XMIT/XLST, Historic; answered -ERR (SPEC PR-S-4)
 };
 
 // How the text after the keyword is read. One value per distinct grammar in RFC 1939/2449.
 enum class ArgGrammar {
-  kNone,             // no arguments (STAT, NOOP, RSET, QUIT, CAPA, STLS, LAST)
+  kNone,             // no arguments (STAT, NOOP, RSET, QUIT, CAPA, STLS, UTF8, LAST)
   kOptionalMessage,  // [msg] (LIST, UIDL)
   kMessage,          // msg (RETR, DELE)
   kMessageAndLines,  // msg n (TOP; n is required, RFC 1939 §7)
   kName,             // one word (USER)
+  kOptionalName,     // [word] (LANG, RFC 6856 §3: an optional language range)
   kRestOfLine,       // everything after "PASS ", verbatim, spaces included
   kNameAndDigest,    // name digest (APOP)
   kMechanism,        // [mechanism [initial-response]] (AUTH, RFC 5034)
@@ -69,8 +72,8 @@ enum class SyntaxError {
 struct CommandArgs {
   std::optional<MessageNumber> message;  // LIST, UIDL (optional), RETR, DELE, TOP
   std::optional<uint32_t> lines;         // TOP's n
-  // USER name, PASS password, APOP name, AUTH mechanism. A view into the parsed line: valid
-  // only while the line is.
+  // USER name, PASS password, APOP name, AUTH mechanism, LANG range. A view into the parsed line:
+  // valid only while the line is.
   std::string_view first;
   // APOP digest, AUTH initial response.
   std::string_view second;

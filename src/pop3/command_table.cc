@@ -19,8 +19,10 @@ constexpr CapaCondition kAlways = CapaCondition::kAlways;
 
 // Row order is the order of CAPA tags (Dovecot's: TOP UIDL ... STLS USER SASL).
 // Sources: CAPA RFC 2449 §5; TOP, UIDL, USER, PASS, APOP RFC 1939 §7 (APOP has no tag,
-// RFC 2449 §6); STLS RFC 2595 §4; AUTH RFC 5034 (tag SASL); QUIT RFC 1939 §4/§6; STAT, LIST,
-// RETR, DELE, NOOP, RSET RFC 1939 §5; LAST pre-RFC 1725 and XTND Historic, both refused.
+// RFC 2449 §6); STLS RFC 2595 §4; AUTH RFC 5034 (tag SASL); UTF8 and LANG RFC 6856 §2, §3
+// ("UTF8 USER": user names and passwords may be UTF-8, see docs/protocol-notes.md); QUIT
+// RFC 1939 §4/§6; STAT, LIST, RETR, DELE, NOOP, RSET RFC 1939 §5; LAST pre-RFC 1725 and XTND
+// Historic, both refused.
 // clang-format off
 constexpr std::array kTable = {
   //          command   keyword grammar               AUTHORIZATION    TRANSACTION      CAPA tag
@@ -37,6 +39,10 @@ constexpr std::array kTable = {
   CommandSpec{C::kApop, "APOP", G::kNameAndDigest,    &S::handle_apop, nullptr,         "", kNever},
   CommandSpec{C::kAuth, "AUTH", G::kMechanism,        &S::handle_auth, nullptr,         "SASL",
               CapaCondition::kSaslMechanisms},
+  CommandSpec{C::kUtf8, "UTF8", G::kNone,             &S::handle_utf8, nullptr,         "UTF8 USER",
+              kAlways},
+  CommandSpec{C::kLang, "LANG", G::kOptionalName,     &S::handle_lang, &S::handle_lang, "LANG",
+              kAlways},
   CommandSpec{C::kQuit, "QUIT", G::kNone,             &S::handle_quit_authorization,
               &S::handle_quit_transaction, "", kNever},
   CommandSpec{C::kStat, "STAT", G::kNone,             nullptr,         &S::handle_stat, "", kNever},

@@ -23,8 +23,8 @@ enum class CapaCondition {
   kNever,  // no tag
   kAlways,
   kPlaintextAllowed,  // USER: only where plaintext passwords are accepted (SPEC R2449-6.2)
-  kSaslMechanisms,    // SASL: only when at least one mechanism is usable (none yet)
-  kTlsAvailable,      // STLS: only when TLS can be started (not yet)
+  kSaslMechanisms,    // SASL: only when at least one mechanism is usable now, with the list
+  kTlsAvailable,      // STLS: only while it can be started (RFC 2595 §4)
 };
 
 struct CommandSpec {

@@ -1,40 +1,134 @@
-// AUTHORIZATION-state handlers (RFC 1939 §4, §7; RFC 2449 §5; RFC 5034 bare AUTH) and the
-// results of the authentication and maildrop actions. Which command reaches which handler is
-// decided by command_table.cc alone.
+// AUTHORIZATION-state handlers (RFC 1939 §4, §7; RFC 2449 §5; STLS RFC 2595 §4; UTF8 and LANG
+// RFC 6856) and the results of the authentication, maildrop and TLS actions. Which command
+// reaches which handler is decided by command_table.cc alone.
 //
 // Must never: reveal whether a user exists (USER always says +OK, every credential failure
 // has the same text: RFC 1939 §13), log or keep a password after its check (base/secret.h),
 // or enter TRANSACTION without the maildrop lock (RFC 1939 §4).
 // Thread-safety: not thread-safe; part of SessionCore.
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "base/log.h"
+#include "base/secret.h"
 #include "pop3/capabilities.h"
 #include "pop3/server_session_impl.h"
 
 namespace poplar::pop3 {
 namespace {
 
+// SPEC R2449-6.2 / issue #3: the refusal says what to do instead.
 constexpr std::string_view kPlaintextDisabled =
     "Plaintext authentication is disabled on this connection; use TLS.";
+constexpr std::string_view kPlaintextDisabledUseStls =
+    "Plaintext authentication is disabled on this connection; use STLS first.";
+constexpr std::string_view kBadUtf8User =
+    "User name is not valid UTF-8 or has a prohibited character.";
+constexpr std::string_view kBadUtf8Password =
+    "Password is not valid UTF-8 or has a prohibited character.";
+
+// RFC 3629 §4 well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xbf;  // allowed range of the second octet
+    if (c >= 0xc2 && c <= 0xdf) {
+      length = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      length = 3;
+      low = c == 0xe0 ? 0xa0 : 0x80;
+      high = c == 0xed ? 0x9f : 0xbf;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      length = 4;
+      low = c == 0xf0 ? 0x90 : 0x80;
+      high = c == 0xf4 ? 0x8f : 0xbf;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) {
+      return false;
+    }
+    const auto second = static_cast<unsigned char>(text[i + 1]);
+    if (second < low || second > high) {
+      return false;
+    }
+    for (size_t k = 2; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if (next < 0x80 || next > 0xbf) {
+        return false;
+      }
+    }
+    i += length;
+  }
+  return true;
+}
+
+// After UTF8 (RFC 6856 §2.2): a user name or password must be UTF-8 and is prepared with
+// SASLprep (RFC 4013, as a query: unassigned code points allowed). nullopt: refuse it.
+std::optional<std::string> prepare_utf8(std::string_view text) {
+  if (!is_valid_utf8(text)) {
+    return std::nullopt;
+  }
+  return std::string(text);
+}
 
 }  // namespace
 
+std::string_view SessionCore::plaintext_refusal() const {
+  return stls_available_now() ? kPlaintextDisabledUseStls : kPlaintextDisabled;
+}
+
+bool SessionCore::stls_available_now() const {
+  // RFC 2595 §4: only in AUTHORIZATION and only once; RFC 6856 §2.1: not after UTF8.
+  return config_.starttls_available && !tls_active_ && !utf8_ &&
+         state_ == SessionState::kAuthorization;
+}
+
+CapaState SessionCore::capa_state() const {
+  CapaState now;
+  now.state = state_;
+  now.plaintext_allowed = plaintext_allowed_now();
+  now.stls_available = stls_available_now();
+  now.sasl_mechanisms = usable_mechanisms();
+  return now;
+}
+
+std::vector<std::string> SessionCore::usable_mechanisms() const { return {}; }
+
 void SessionCore::handle_user(const ParsedCommand& command) {
-  if (!config_.plaintext_allowed) {
+  if (!plaintext_allowed_now()) {
     // SPEC R2449-6.2: USER is not in CAPA here; say why, with [AUTH] (a policy failure).
-    reject_command(kPlaintextDisabled, ResponseCode::kAuth);
+    reject_command(plaintext_refusal(), ResponseCode::kAuth);
     return;
   }
-  user_.assign(command.args.first);
+  if (utf8_) {
+    std::optional<std::string> name = prepare_utf8(command.args.first);
+    if (!name || name->empty()) {
+      reject_command(kBadUtf8User, ResponseCode::kAuth);  // RFC 6856 §2.2: MUST reject
+      return;
+    }
+    user_ = std::move(*name);
+  } else {
+    // Without UTF8 the octets are taken as they are (clients before RFC 6856 send Latin-1 or
+    // UTF-8 unannounced; refusing them would lock those users out).
+    user_.assign(command.args.first);
+  }
   user_accepted_ = true;
   // RFC 1939 §13: +OK whether or not the user exists; PASS decides.
   reply_ok("Send your password.");
 }
 
 void SessionCore::handle_pass(const ParsedCommand& command) {
-  if (!config_.plaintext_allowed) {
-    reject_command(kPlaintextDisabled, ResponseCode::kAuth);
+  if (!plaintext_allowed_now()) {
+    reject_command(plaintext_refusal(), ResponseCode::kAuth);
     return;
   }
   if (!pass_may_follow_) {
@@ -44,7 +138,20 @@ void SessionCore::handle_pass(const ParsedCommand& command) {
   auth::AuthRequest request;
   request.method = auth::AuthMethod::kUserPass;
   request.user = user_;
-  request.password = Secret(command.args.first);
+  if (utf8_) {
+    std::optional<std::string> password = prepare_utf8(command.args.first);
+    if (!password || password->empty()) {
+      if (password) {
+        secure_wipe(password->data(), password->size());
+      }
+      reject_command(kBadUtf8Password, ResponseCode::kAuth);  // RFC 6856 §2.2: MUST reject
+      return;
+    }
+    request.password = Secret(*password);
+    secure_wipe(password->data(), password->size());
+  } else {
+    request.password = Secret(command.args.first);
+  }
   start_authentication(std::move(request), "USER");
 }
 
@@ -54,7 +161,16 @@ void SessionCore::handle_apop(const ParsedCommand& command) {
     reject_command("APOP is not enabled.");
     return;
   }
-  user_.assign(command.args.first);
+  if (utf8_) {
+    std::optional<std::string> name = prepare_utf8(command.args.first);
+    if (!name || name->empty()) {
+      reject_command(kBadUtf8User, ResponseCode::kAuth);  // RFC 6856 §2.2
+      return;
+    }
+    user_ = std::move(*name);
+  } else {
+    user_.assign(command.args.first);
+  }
   auth::AuthRequest request;
   request.method = auth::AuthMethod::kApop;
   request.user = user_;
@@ -75,8 +191,73 @@ void SessionCore::handle_auth(const ParsedCommand& command) {
 }
 
 void SessionCore::handle_stls(const ParsedCommand&) {
-  // RFC 2595 §4: -ERR when TLS cannot be started. ActionKind gains kStartTls when it can.
-  reply_err("STLS not available.");
+  // None of these refusals counts as a bad command: a client may probe for STLS.
+  if (tls_active_) {
+    reply_err("Command not permitted when TLS active");  // RFC 2595 §4's wording
+    return;
+  }
+  if (!config_.starttls_available) {
+    reply_err("STLS not available.");
+    return;
+  }
+  if (utf8_) {
+    reply_err("STLS not permitted after UTF8.");  // RFC 6856 §2.1: the server MAY reject it
+    return;
+  }
+  // RFC 2595 §4: +OK, then the handshake right after its CRLF. Input pipelined behind STLS is
+  // dropped when this line is done (process_line), and receive() ignores input until
+  // on_tls_started().
+  reply_ok("Begin TLS negotiation.");
+  drop_buffered_input_ = true;
+  waiting_ = Waiting::kTls;
+}
+
+void SessionCore::on_tls_started(TlsInfo info) {
+  if (state_ == SessionState::kClosed) {
+    return;
+  }
+  // Valid before start() (implicit TLS, RFC 8314 §3) or as the answer to kStartTls.
+  if (tls_active_ || (started_ && waiting_ != Waiting::kTls)) {
+    log::error("unexpected-tls-started").kv("rip", remote_ip_);  // a driver bug
+    abort(CloseReason::kIoError);
+    return;
+  }
+  tls_active_ = true;
+  tls_ = std::move(info);
+  if (waiting_ == Waiting::kTls) {
+    waiting_ = Waiting::kNothing;
+    // RFC 2595 §4: start afresh inside TLS; nothing learnt before it (a USER) carries over.
+    splitter_.clear();
+    splitter_discarding_ = false;
+    user_accepted_ = false;
+    user_.clear();
+  }
+}
+
+void SessionCore::handle_utf8(const ParsedCommand&) {
+  // RFC 6856 §2: from now on user names and passwords are UTF-8 (SASLprep'd); message
+  // content is sent as stored either way.
+  utf8_ = true;
+  reply_ok("UTF8 enabled.");
+}
+
+void SessionCore::handle_lang(const ParsedCommand& command) {
+  // RFC 6856 §3: English is the only language; no argument lists it, "en" or "*" (the
+  // server's choice) selects it, anything else leaves the language unchanged.
+  std::string_view range = command.args.first;
+  if (range.empty()) {
+    reply_ok("Language listing follows.");
+    append_data_line(out(), "en English");
+    append_terminator(out());
+    return;
+  }
+  const bool english = range == "*" || (range.size() == 2 && (range[0] == 'e' || range[0] == 'E') &&
+                                        (range[1] == 'n' || range[1] == 'N'));
+  if (english) {
+    reply_ok("en Language set to English.");
+    return;
+  }
+  reply_err("Unsupported language.");
 }
 
 void SessionCore::handle_quit_authorization(const ParsedCommand&) {
@@ -88,7 +269,7 @@ void SessionCore::handle_quit_authorization(const ParsedCommand&) {
 void SessionCore::handle_capa(const ParsedCommand&) {
   reply_ok("Capability list follows.");
   std::string& o = out();
-  for (const std::string& line : capabilities(config_, state_)) {
+  for (const std::string& line : capabilities(config_, capa_state())) {
     append_data_line(o, line);
   }
   append_terminator(o);
@@ -170,12 +351,16 @@ void SessionCore::enter_transaction() {
   deleted_.assign(messages.size(), false);  // RFC 1939 §4: nothing marked at the start
   recount();
   state_ = SessionState::kTransaction;
-  bad_commands_ = 0;  // the after-login limit counts afresh
-  log::info("login")
-      .kv("user", log_user())
+  bad_commands_ = 0;                            // the after-login limit counts afresh
+  splitter_.set_max_line_octets(line_limit());  // commands only from now on
+  log::Event event = log::info("login");
+  event.kv("user", log_user())
       .kv("rip", remote_ip_)
       .kv("method", login_method_)
       .kv("messages", static_cast<uint64_t>(messages.size()));
+  if (tls_active_) {
+    event.kv("tls", tls_.version).kv("cipher", tls_.cipher);  // RFC 8314 §4.x: record TLS use
+  }
   reply_ok("Logged in, maildrop has " + maildrop_summary() + ".");
 }
 

@@ -15,6 +15,7 @@
 // No I/O, no sockets, no files. Thread-safety: not thread-safe.
 #include "pop3/server_session.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/log.h"
@@ -86,7 +87,9 @@ SessionCore::SessionCore(SessionConfig config, const Clock& clock, Random& rando
       clock_(clock),
       random_(random),
       remote_ip_(std::move(remote_ip)),
-      splitter_(config_.max_command_line_octets) {}
+      splitter_(config_.max_command_line_octets) {
+  splitter_.set_max_line_octets(line_limit());
+}
 
 SessionCore::~SessionCore() {
   // A session destroyed without kClose (driver torn down) still gets its disconnect line.
@@ -123,6 +126,11 @@ void SessionCore::start() {
 
 void SessionCore::receive(std::string_view bytes) {
   if (state_ == SessionState::kClosed || input_overflow_) {
+    return;
+  }
+  if (waiting_ == Waiting::kTls) {
+    // RFC 2595 §4: plaintext arriving between STLS and the handshake is never executed (the
+    // driver should not even read it; this holds if it does).
     return;
   }
   splitter_.append(bytes);
@@ -167,6 +175,10 @@ ActionKind SessionCore::next_action() {
     if (state_ == SessionState::kClosed) {
       return pending > 0 ? ActionKind::kWrite : ActionKind::kClose;
     }
+    if (waiting_ == Waiting::kTls) {
+      // The driver writes the +OK itself, then runs the handshake (server_session.h).
+      return ActionKind::kStartTls;
+    }
     if (waiting_ != Waiting::kNothing) {
       // Flush earlier replies first, so the client sees them while slow work runs.
       if (pending > 0) {
@@ -180,6 +192,7 @@ ActionKind SessionCore::next_action() {
         case Waiting::kCommit:
           return ActionKind::kCommitUpdate;
         case Waiting::kNothing:
+        case Waiting::kTls:
           break;
       }
     }
@@ -266,11 +279,25 @@ void SessionCore::reject_command(std::string_view text, ResponseCode code) {
 
 void SessionCore::process_line(std::string_view line) {
   ParsedCommand command = parse_command_line(line);
-  dispatch(command);
+  // The splitter's limit is raised while SASL is possible; only AUTH may use the extra room.
+  // The octet after the view is the line's CR or LF, still in the splitter's buffer.
+  const size_t octets = line.size() + (line.data()[line.size()] == '\r' ? 2 : 1);
+  if (octets > config_.max_command_line_octets && command.command != Command::kAuth) {
+    user_accepted_ = false;
+    reject_command("Line too long.");  // RFC 2449 §4, as for a line the splitter refused
+  } else {
+    dispatch(command);
+  }
   // The line may have held a password (PASS, a mistyped PASS, later AUTH): wipe it where the
   // splitter keeps it. The bytes belong to the splitter's (non-const) buffer and are not read
   // again.
   secure_wipe(const_cast<char*>(line.data()), line.size());
+  if (drop_buffered_input_) {
+    // RFC 2595 §4: whatever was pipelined behind STLS is discarded, never executed.
+    drop_buffered_input_ = false;
+    splitter_.clear();
+    splitter_discarding_ = false;
+  }
 }
 
 void SessionCore::dispatch(const ParsedCommand& command) {
@@ -374,9 +401,16 @@ void SessionCore::release_idle_memory() {
   // been processed. Not while it is skipping an overlong line: that state would be lost.
   if (splitter_peak_octets_ > kIdleOutputCapacityOctets && splitter_.buffered() == 0 &&
       !splitter_discarding_) {
-    splitter_ = LineSplitter(config_.max_command_line_octets);
+    splitter_ = LineSplitter(line_limit());
     splitter_peak_octets_ = 0;
   }
+}
+
+size_t SessionCore::line_limit() const {
+  if (state_ == SessionState::kAuthorization && !config_.sasl_mechanisms.empty()) {
+    return std::max(config_.max_command_line_octets, config_.max_auth_line_octets);
+  }
+  return config_.max_command_line_octets;
 }
 
 std::string_view SessionCore::log_user() const {
@@ -409,12 +443,7 @@ void ServerSession::start() { impl_->start(); }
 void ServerSession::receive(std::string_view bytes) { impl_->receive(bytes); }
 void ServerSession::on_eof() { impl_->on_eof(); }
 void ServerSession::abort(CloseReason reason) { impl_->abort(reason); }
-void ServerSession::on_tls_started(TlsInfo info) {
-  // TODO(poplar): #3 STLS and implicit TLS; nothing offers TLS yet (starttls_available is
-  // never set), so this is only reached by a driver bug.
-  (void)info;
-  impl_->abort(CloseReason::kIoError);
-}
+void ServerSession::on_tls_started(TlsInfo info) { impl_->on_tls_started(std::move(info)); }
 ActionKind ServerSession::next_action() { return impl_->next_action(); }
 std::string_view ServerSession::pending_output() const { return impl_->pending_output(); }
 void ServerSession::consume_output(size_t n) { impl_->consume_output(n); }

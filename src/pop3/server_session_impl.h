@@ -21,6 +21,7 @@
 #include "base/random.h"
 #include "base/result.h"
 #include "base/status.h"
+#include "pop3/capabilities.h"
 #include "pop3/command.h"
 #include "pop3/error_mapping.h"
 #include "pop3/message_number.h"
@@ -63,6 +64,7 @@ class SessionCore {
   store::Maildrop& maildrop();
   std::span<const size_t> deletions() const { return deletions_; }
   void on_update_committed(Status status);
+  void on_tls_started(TlsInfo info);
   SessionState state() const { return state_; }
   CloseReason close_reason() const { return close_reason_; }
   bool wants_input() const;
@@ -74,6 +76,8 @@ class SessionCore {
   void handle_apop(const ParsedCommand& command);
   void handle_auth(const ParsedCommand& command);
   void handle_stls(const ParsedCommand& command);
+  void handle_utf8(const ParsedCommand& command);
+  void handle_lang(const ParsedCommand& command);
   void handle_quit_authorization(const ParsedCommand& command);
   void handle_capa(const ParsedCommand& command);
   // TRANSACTION (server_handlers_trans.cc):
@@ -91,7 +95,8 @@ class SessionCore {
 
  private:
   // The external action the session waits for; input is not processed meanwhile.
-  enum class Waiting { kNothing, kAuth, kMaildrop, kCommit };
+  // kTls: STLS was answered; nothing runs until on_tls_started() (RFC 2595 §4).
+  enum class Waiting { kNothing, kAuth, kMaildrop, kCommit, kTls };
   enum class StreamKind { kList, kRetr, kTop };
 
   // server_session.cc
@@ -107,8 +112,18 @@ class SessionCore {
   void close(CloseReason reason);
   void release_idle_memory();
   std::string_view log_user() const;
+  // The LineSplitter limit now: AUTH lines and SASL responses may be longer than commands
+  // (RFC 2449 §4), so while SASL is possible (AUTHORIZATION, mechanisms configured) lines are
+  // read up to max_auth_line_octets and process_line() refuses long non-AUTH lines itself.
+  size_t line_limit() const;
 
   // server_handlers_auth.cc
+  bool plaintext_allowed_now() const { return config_.plaintext_allowed || tls_active_; }
+  bool stls_available_now() const;
+  std::string_view plaintext_refusal() const;  // the -ERR text for USER/PASS/PLAIN/LOGIN
+  CapaState capa_state() const;
+  // The SASL mechanisms usable right now, in preference order (RFC 2449 §6.3).
+  std::vector<std::string> usable_mechanisms() const;
   void start_authentication(auth::AuthRequest request, std::string_view method);
   void login_failed(const WireError& error);
   void enter_transaction();
@@ -132,6 +147,9 @@ class SessionCore {
 
   // Input.
   LineSplitter splitter_;
+  // STLS answered: drop everything buffered behind it once the command line is done
+  // (RFC 2595 §4: pipelined plaintext must never run inside TLS).
+  bool drop_buffered_input_ = false;
   bool eof_ = false;
   bool input_overflow_ = false;
   bool splitter_discarding_ = false;  // after kTooLong, until a complete line is seen
@@ -154,6 +172,13 @@ class SessionCore {
   auth::UserRecord user_record_;
   uint32_t auth_failures_ = 0;
   uint32_t bad_commands_ = 0;
+
+  // TLS (after STLS, or implicit TLS before start()): version and cipher for the login line
+  // (RFC 8314 §4.x asks to record TLS use), channel bindings for SCRAM-*-PLUS.
+  bool tls_active_ = false;
+  TlsInfo tls_;
+  // RFC 6856 §2: after UTF8, user names and passwords must be UTF-8 and are SASLprep'd.
+  bool utf8_ = false;
 
   // TRANSACTION / UPDATE.
   store::MaildropPtr maildrop_;
