@@ -11,7 +11,9 @@
 #include <vector>
 
 #include "base/log.h"
+#include "sasl/scram.h"
 #include "testing/fake_clock.h"
+#include "testing/fake_random.h"
 #include "testing/temp_dir.h"
 
 namespace poplar::auth {
@@ -28,6 +30,18 @@ constexpr std::string_view kCarolHash =
 // "password", Dovecot's CRAM-MD5 states.
 constexpr std::string_view kFrankHash =
     "{CRAM-MD5}9186d855e11eba527a7a52ca82b313e180d62234f0acc9051b527243d41e2740";
+
+// "pencil" with the RFC 7677 §3 and RFC 5802 §5 salts (see password_scheme_test.cc).
+constexpr std::string_view kHankScram256 =
+    "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+    "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+constexpr std::string_view kIvyScram1 =
+    "{SCRAM-SHA-1}4096,QSXCR+Q6sek8bf92,6dlGYMOdZcOPutkcNY8U2g7vK9Y=,D+CSWLOshSulAsxiupA+qs2/fTE=";
+
+// RFC 2195 §2's challenge; digests from `openssl dgst -md5 -hmac <secret>`.
+constexpr std::string_view kCramChallenge = "<1896.697170952@postoffice.reston.mci.net>";
+constexpr std::string_view kCramBob = "85a2deaeb5209b0f54d40759dacc24c4";    // "tanstaaf"
+constexpr std::string_view kCramFrank = "06d0a325f054648646e072cd4feb17c4";  // "password"
 
 constexpr std::string_view kRfcTimestamp = "<1896.697170952@dbc.mtview.ca.us>";
 constexpr std::string_view kRfcDigest = "c4c9334bac560ecc979e58001b3e22fb";
@@ -51,6 +65,27 @@ AuthRequest apop(std::string_view user, std::string_view timestamp, std::string_
   return r;
 }
 
+AuthRequest cram(std::string_view user, std::string_view challenge, std::string_view digest) {
+  AuthRequest r;
+  r.method = AuthMethod::kCramMd5;
+  r.mechanism = "CRAM-MD5";
+  r.user = std::string(user);
+  r.cram_challenge = std::string(challenge);
+  r.cram_digest = std::string(digest);
+  r.remote_ip = "192.0.2.1";
+  return r;
+}
+
+AuthRequest scram(std::string_view user, sasl::ScramHash hash = sasl::ScramHash::kSha256) {
+  AuthRequest r;
+  r.method = AuthMethod::kScramLookup;
+  r.mechanism = "SCRAM-SHA-256";
+  r.user = std::string(user);
+  r.scram_hash = hash;
+  r.remote_ip = "192.0.2.1";
+  return r;
+}
+
 class AuthenticatorTest : public ::testing::Test {
  protected:
   AuthenticatorTest() {
@@ -67,7 +102,9 @@ class AuthenticatorTest : public ::testing::Test {
         << "dave:{NOSUCHSCHEME}whatever\n"
         << "erin::1004:1004\n"
         << "frank:" << kFrankHash << "\n"
-        << "gina:{SHA512-CRYPT}not-a-crypt-string\n";
+        << "gina:{SHA512-CRYPT}not-a-crypt-string\n"
+        << "hank:" << kHankScram256 << ":1005:1005::/home/hank\n"
+        << "ivy:" << kIvyScram1 << "\n";
   }
   ~AuthenticatorTest() override { log::reset_sink(); }
 
@@ -221,6 +258,141 @@ TEST_F(AuthenticatorTest, ConcurrentAuthenticationsAgree) {
     t.join();
   }
   EXPECT_EQ(wrong, 0);
+}
+
+TEST_F(AuthenticatorTest, CramMd5FromPlainAndStoredStates) {
+  Authenticator auth(path().string(), clock_);
+  AuthResult bob = auth.authenticate(cram("bob", kCramChallenge, kCramBob));
+  ASSERT_TRUE(bob.status.is_ok()) << bob.status.to_string();
+  EXPECT_EQ(bob.user.home, "/home/bob");
+  AuthResult frank = auth.authenticate(cram("frank", kCramChallenge, kCramFrank));
+  ASSERT_TRUE(frank.status.is_ok()) << frank.status.to_string();
+  EXPECT_TRUE(auth.authenticate(cram("frank", kCramChallenge, "06D0A325F054648646E072CD4FEB17C4"))
+                  .status.is_ok());
+}
+
+TEST_F(AuthenticatorTest, CramMd5FailuresLookTheSame) {
+  Authenticator auth(path().string(), clock_);
+  struct Case {
+    AuthRequest request;
+    std::string log_reason;
+  };
+  std::vector<Case> cases;
+  cases.push_back({cram("bob", kCramChallenge, kCramFrank), "mismatch"});
+  cases.push_back({cram("bob", "<other@host>", kCramBob), "mismatch"});
+  cases.push_back({cram("alice", kCramChallenge, kCramBob), "cannot serve CRAM-MD5"});
+  cases.push_back({cram("hank", kCramChallenge, kCramBob), "cannot serve CRAM-MD5"});
+  cases.push_back({cram("nobody", kCramChallenge, kCramBob), "unknown user"});
+  cases.push_back({cram("erin", kCramChallenge, kCramBob), "no password set"});
+  cases.push_back({cram("bob", kCramChallenge, "85a2"), "malformed"});
+  cases.push_back(
+      {cram("bob", kCramChallenge, "zz" + std::string(kCramBob.substr(2))), "malformed"});
+  cases.push_back({cram("bob", "", kCramBob), "no CRAM-MD5 challenge"});
+  for (Case& c : cases) {
+    SCOPED_TRACE(c.request.user + " / " + c.log_reason);
+    AuthResult r = auth.authenticate(c.request);
+    EXPECT_EQ(r.status.code(), ErrorCode::kAuthFailed);
+    EXPECT_NE(r.status.message().find(c.log_reason), std::string::npos) << r.status.message();
+    EXPECT_TRUE(r.user.name.empty());
+  }
+}
+
+TEST_F(AuthenticatorTest, ScramLookupReturnsStoredOrDerivedCredentials) {
+  Authenticator auth(path().string(), clock_);
+  AuthResult hank = auth.authenticate(scram("hank"));
+  ASSERT_TRUE(hank.status.is_ok()) << hank.status.to_string();
+  EXPECT_EQ(hank.user.name, "hank");
+  EXPECT_EQ(hank.user.home, "/home/hank");
+  ASSERT_TRUE(hank.scram.has_value());
+  Result<sasl::ScramCredentials> expected = sasl::derive_scram_credentials(
+      sasl::ScramHash::kSha256, Secret("pencil"), hank.scram->salt, 4096);
+  ASSERT_TRUE(expected.is_ok());
+  EXPECT_EQ(hank.scram->stored_key, expected->stored_key);
+
+  AuthResult ivy = auth.authenticate(scram("ivy", sasl::ScramHash::kSha1));
+  ASSERT_TRUE(ivy.status.is_ok()) << ivy.status.to_string();
+  EXPECT_EQ(ivy.scram->hash, sasl::ScramHash::kSha1);
+
+  AuthResult bob = auth.authenticate(scram("bob"));  // {PLAIN}: derived
+  ASSERT_TRUE(bob.status.is_ok()) << bob.status.to_string();
+  ASSERT_TRUE(bob.scram.has_value());
+  AuthResult bob_again = auth.authenticate(scram("bob"));
+  EXPECT_EQ(bob.scram->salt, bob_again.scram->salt);
+}
+
+TEST_F(AuthenticatorTest, ScramLookupMakesUpCredentialsForUsersWhoCannotDoScram) {
+  Authenticator auth(path().string(), clock_);
+  for (std::string_view user : {"nobody", "alice", "dave", "erin", "frank", "gina"}) {
+    SCOPED_TRACE(user);
+    AuthResult r = auth.authenticate(scram(user));
+    EXPECT_EQ(r.status.code(), ErrorCode::kAuthFailed);
+    EXPECT_TRUE(r.user.name.empty());
+    ASSERT_TRUE(r.scram.has_value());
+    EXPECT_EQ(r.scram->hash, sasl::ScramHash::kSha256);
+    EXPECT_EQ(r.scram->iterations, 4096u);
+    EXPECT_EQ(r.scram->salt.size(), 16u);
+    EXPECT_EQ(r.scram->stored_key.size(), 32u);
+    // Stable per name, so two attempts cannot tell a made-up user from a real one.
+    AuthResult again = auth.authenticate(scram(user));
+    ASSERT_TRUE(again.scram.has_value());
+    EXPECT_EQ(again.scram->salt, r.scram->salt);
+    EXPECT_EQ(again.scram->stored_key, r.scram->stored_key);
+  }
+  EXPECT_NE(auth.authenticate(scram("nobody")).scram->salt,
+            auth.authenticate(scram("someone")).scram->salt);
+  // A SHA-256 entry asked for SHA-1 credentials: made up, of SHA-1 size.
+  AuthResult mismatch = auth.authenticate(scram("hank", sasl::ScramHash::kSha1));
+  EXPECT_EQ(mismatch.status.code(), ErrorCode::kAuthFailed);
+  ASSERT_TRUE(mismatch.scram.has_value());
+  EXPECT_EQ(mismatch.scram->stored_key.size(), 20u);
+
+  Authenticator missing((dir_.path() / "missing").string(), clock_);
+  AuthResult unreadable = missing.authenticate(scram("hank"));
+  EXPECT_EQ(unreadable.status.code(), ErrorCode::kTemporary);
+  EXPECT_FALSE(unreadable.scram.has_value());
+}
+
+// The whole SCRAM exchange through the real mechanisms and the Authenticator, as the session
+// will run it.
+sasl::ServerStep run_scram(Authenticator& auth, std::string_view user, std::string_view password,
+                           Status* lookup_status) {
+  poplar::testing::FakeRandom random;
+  sasl::ClientCredentials creds;
+  creds.authcid = std::string(user);
+  creds.password = Secret(password);
+  auto client = sasl::make_scram_client(sasl::ScramHash::kSha256, false, creds, random, {});
+  sasl::ServerContext context;
+  context.random = &random;
+  auto server = sasl::make_scram_server(sasl::ScramHash::kSha256, false, context);
+  sasl::ServerStep step = server->start(*client->initial_response());
+  EXPECT_EQ(step.kind, sasl::ServerStep::Kind::kLookupScram);
+  AuthRequest request = scram(step.scram_lookup.user);
+  AuthResult looked_up = auth.authenticate(request);
+  *lookup_status = looked_up.status;
+  if (!looked_up.scram) {
+    return server->on_scram_credentials(looked_up.status);
+  }
+  step = server->on_scram_credentials(*looked_up.scram);
+  EXPECT_EQ(step.kind, sasl::ServerStep::Kind::kChallenge);
+  sasl::ClientStep reply = client->step(step.data);
+  EXPECT_EQ(reply.kind, sasl::ClientStep::Kind::kRespond);
+  return server->step(reply.response);
+}
+
+TEST_F(AuthenticatorTest, ScramExchangeEndToEnd) {
+  Authenticator auth(path().string(), clock_);
+  Status lookup;
+  EXPECT_EQ(run_scram(auth, "hank", "pencil", &lookup).kind, sasl::ServerStep::Kind::kSuccess);
+  EXPECT_TRUE(lookup.is_ok());
+  EXPECT_EQ(run_scram(auth, "bob", "tanstaaf", &lookup).kind, sasl::ServerStep::Kind::kSuccess);
+  sasl::ServerStep wrong = run_scram(auth, "hank", "pencils", &lookup);
+  EXPECT_EQ(wrong.kind, sasl::ServerStep::Kind::kFailure);
+  EXPECT_EQ(wrong.data, "e=invalid-proof");
+  // Unknown user: the same failure at the same step.
+  sasl::ServerStep unknown = run_scram(auth, "nobody", "pencil", &lookup);
+  EXPECT_EQ(unknown.kind, sasl::ServerStep::Kind::kFailure);
+  EXPECT_EQ(unknown.data, "e=invalid-proof");
+  EXPECT_EQ(lookup.code(), ErrorCode::kAuthFailed);
 }
 
 }  // namespace

@@ -11,8 +11,10 @@
 #include <cstring>
 #include <memory>
 
+#include "base/base64.h"
 #include "base/hex.h"
 #include "base/strict_number.h"
+#include "sasl/scram.h"
 
 namespace poplar::auth {
 namespace {
@@ -31,6 +33,8 @@ enum class Kind {
   kSsha256,
   kSsha512,
   kCramMd5,
+  kScramSha1,
+  kScramSha256,
 };
 
 struct SchemeInfo {
@@ -50,6 +54,8 @@ constexpr SchemeInfo kSchemes[] = {
     {"HMAC-MD5", Kind::kCramMd5},
     {"MD5-CRYPT", Kind::kMd5Crypt},
     {"PLAIN", Kind::kPlain},
+    {"SCRAM-SHA-1", Kind::kScramSha1},
+    {"SCRAM-SHA-256", Kind::kScramSha256},
     {"SHA256", Kind::kSha256},
     {"SHA256-CRYPT", Kind::kSha256Crypt},
     {"SHA512", Kind::kSha512},
@@ -62,6 +68,8 @@ constexpr SchemeInfo kSchemes[] = {
 // RFC 9106 §3.1 recommends for argon2 and is plenty for the salted SHA digests; Dovecot reads
 // any salt length for {SSHA256}/{SSHA512}.
 constexpr size_t kSaltBytes = 16;
+// Domain separation for the salt derived for SCRAM from a {PLAIN} entry.
+constexpr std::string_view kScramPlainSaltLabel = "poplar-scram-salt:";
 // Argon2 output length: 32 bytes, as Dovecot (libsodium) and the argon2 CLI write it.
 constexpr size_t kArgon2HashBytes = 32;
 // Random bytes handed to crypt_gensalt_rn(); it uses what the method needs (12 for $6$).
@@ -109,36 +117,8 @@ Status malformed(std::string_view scheme) {
   return Status::corrupt("malformed " + std::string(scheme) + " value");
 }
 
-// --- base64 (RFC 4648 §4), as Dovecot writes digests. Decoding accepts missing padding. ---
-
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string base64_encode(std::string_view bytes) {
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                 (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
-    out += kBase64Alphabet[(v >> 18) & 63];
-    out += kBase64Alphabet[(v >> 12) & 63];
-    out += kBase64Alphabet[(v >> 6) & 63];
-    out += kBase64Alphabet[v & 63];
-  }
-  size_t rest = bytes.size() - i;
-  if (rest > 0) {
-    uint32_t v = static_cast<uint8_t>(bytes[i]) << 16;
-    if (rest == 2) {
-      v |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    }
-    out += kBase64Alphabet[(v >> 18) & 63];
-    out += kBase64Alphabet[(v >> 12) & 63];
-    out += rest == 2 ? kBase64Alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+// --- base64 (RFC 4648 §4), as Dovecot writes digests. Encoding is base/base64's; decoding of
+// stored values is lenient about missing padding, as Dovecot's is. ---
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -149,7 +129,7 @@ int base64_value(char c) {
   return -1;
 }
 
-std::optional<std::string> base64_decode(std::string_view text) {
+std::optional<std::string> base64_decode_lenient(std::string_view text) {
   size_t padding = 0;
   while (!text.empty() && text.back() == '=' && padding < 2) {
     text.remove_suffix(1);
@@ -239,7 +219,7 @@ Status verify_sha(Kind kind, std::string_view scheme, std::string_view data,
   size_t size = static_cast<size_t>(EVP_MD_get_size(md));
   // Dovecot writes base64 but also reads hex when the length says it is hex.
   std::optional<std::string> stored =
-      data.size() == 2 * size ? hex_decode(data) : base64_decode(data);
+      data.size() == 2 * size ? hex_decode(data) : base64_decode_lenient(data);
   if (!stored || stored->size() != size) {
     return malformed(scheme);
   }
@@ -255,7 +235,7 @@ Status verify_ssha(Kind kind, std::string_view scheme, std::string_view data,
                    const Secret& password) {
   const EVP_MD* md = md_for(kind);
   size_t size = static_cast<size_t>(EVP_MD_get_size(md));
-  std::optional<std::string> stored = base64_decode(data);
+  std::optional<std::string> stored = base64_decode_lenient(data);
   if (!stored || stored->size() <= size) {
     return malformed(scheme);
   }
@@ -526,6 +506,81 @@ Status verify_cram_md5(std::string_view scheme, std::string_view data, const Sec
   return same ? Status::ok() : mismatch();
 }
 
+// --- SCRAM (RFC 5802 §3) in Dovecot's layout: "<iterations>,<salt>,<StoredKey>,<ServerKey>",
+// the last three in base64. ---
+
+sasl::ScramHash scram_hash_for(Kind kind) {
+  return kind == Kind::kScramSha1 ? sasl::ScramHash::kSha1 : sasl::ScramHash::kSha256;
+}
+
+size_t scram_key_bytes(sasl::ScramHash hash) { return hash == sasl::ScramHash::kSha1 ? 20 : 32; }
+
+Result<sasl::ScramCredentials> parse_scram(Kind kind, std::string_view scheme,
+                                           std::string_view data) {
+  std::string_view fields[4];
+  size_t start = 0;
+  for (size_t i = 0; i < 4; ++i) {
+    size_t comma = data.find(',', start);
+    if ((i < 3) == (comma == std::string_view::npos)) {
+      return malformed(scheme);  // not exactly four fields
+    }
+    fields[i] = data.substr(start, i < 3 ? comma - start : std::string_view::npos);
+    start = comma + 1;
+  }
+  sasl::ScramCredentials out;
+  out.hash = scram_hash_for(kind);
+  std::optional<uint32_t> iterations = parse_u32(fields[0]);
+  std::optional<std::string> salt = base64_decode_lenient(fields[1]);
+  std::optional<std::string> stored_key = base64_decode_lenient(fields[2]);
+  std::optional<std::string> server_key = base64_decode_lenient(fields[3]);
+  size_t key_bytes = scram_key_bytes(out.hash);
+  // Dovecot refuses fewer than 4096 iterations (RFC 7677 §4's floor); so do we.
+  if (!iterations || *iterations < kMinScramIterations || *iterations > kMaxScramIterations ||
+      !salt || salt->empty() || !stored_key || stored_key->size() != key_bytes || !server_key ||
+      server_key->size() != key_bytes) {
+    return malformed(scheme);
+  }
+  out.iterations = *iterations;
+  out.salt = std::move(*salt);
+  out.stored_key = std::move(*stored_key);
+  out.server_key = std::move(*server_key);
+  return out;
+}
+
+Status verify_scram(Kind kind, std::string_view scheme, std::string_view data,
+                    const Secret& password) {
+  Result<sasl::ScramCredentials> stored = parse_scram(kind, scheme, data);
+  if (!stored) {
+    return stored.status();
+  }
+  Result<sasl::ScramCredentials> computed =
+      sasl::derive_scram_credentials(stored->hash, password, stored->salt, stored->iterations);
+  if (!computed) {
+    return computed.status().code() == ErrorCode::kTemporary ? computed.status() : mismatch();
+  }
+  // Both keys: a value whose ServerKey was tampered with must not verify either.
+  bool same = equal_ct(computed->stored_key, stored->stored_key) &
+              equal_ct(computed->server_key, stored->server_key);
+  return same ? Status::ok() : mismatch();
+}
+
+Result<std::string> generate_scram(Kind kind, const Secret& password, Random& random,
+                                   const HashOptions& options) {
+  if (options.scram_iterations < kMinScramIterations ||
+      options.scram_iterations > kMaxScramIterations) {
+    return Status::invalid_input("SCRAM: iteration count out of range");
+  }
+  std::string salt(kSaltBytes, '\0');
+  random.fill(std::span<uint8_t>(reinterpret_cast<uint8_t*>(salt.data()), salt.size()));
+  Result<sasl::ScramCredentials> keys = sasl::derive_scram_credentials(
+      scram_hash_for(kind), password, salt, options.scram_iterations);
+  if (!keys) {
+    return keys.status();
+  }
+  return std::to_string(keys->iterations) + "," + base64_encode(keys->salt) + "," +
+         base64_encode(keys->stored_key) + "," + base64_encode(keys->server_key);
+}
+
 // The data part of a new stored value (everything after "{SCHEME}").
 Result<std::string> generate_data(Kind kind, const Secret& password, Random& random,
                                   const HashOptions& options) {
@@ -582,6 +637,9 @@ Result<std::string> generate_data(Kind kind, const Secret& password, Random& ran
       return to_hex(
           std::string_view(reinterpret_cast<const char*>(contexts->data()), contexts->size()));
     }
+    case Kind::kScramSha1:
+    case Kind::kScramSha256:
+      return generate_scram(kind, password, random, options);
   }
   return Status::error(ErrorCode::kUnavailable, "unknown password scheme");
 }
@@ -652,6 +710,9 @@ Status verify_password(std::string_view stored, const Secret& password) {
       return verify_ssha(*kind, scheme, data, password);
     case Kind::kCramMd5:
       return verify_cram_md5(scheme, data, password);
+    case Kind::kScramSha1:
+    case Kind::kScramSha256:
+      return verify_scram(*kind, scheme, data, password);
   }
   return Status::error(ErrorCode::kUnavailable, "unknown password scheme {" + scheme + "}");
 }
@@ -715,6 +776,36 @@ Result<std::string> cram_md5_digest(std::string_view stored, std::string_view ch
   std::string result = hmac_md5_from_contexts(*contexts, challenge);
   secure_wipe(contexts->data(), contexts->size());
   return result;
+}
+
+Result<sasl::ScramCredentials> scram_credentials(std::string_view stored, sasl::ScramHash hash,
+                                                 std::string_view user) {
+  SchemeAndData parts = split_scheme(stored);
+  std::optional<Kind> kind = find_kind(parts.scheme);
+  if (kind == Kind::kScramSha1 || kind == Kind::kScramSha256) {
+    if (scram_hash_for(*kind) != hash) {
+      return Status::error(ErrorCode::kUnavailable,
+                           "scheme {" + parts.scheme + "} cannot serve this SCRAM hash");
+    }
+    return parse_scram(*kind, parts.scheme, parts.data);
+  }
+  if (kind != Kind::kPlain) {
+    return Status::error(ErrorCode::kUnavailable,
+                         "scheme {" + parts.scheme + "} cannot serve SCRAM");
+  }
+  if (parts.data.empty()) {
+    return Status::error(ErrorCode::kUnavailable, "empty password cannot serve SCRAM");
+  }
+  // A {PLAIN} entry has no salt: derive one that stays the same from login to login (a client
+  // may cache SaltedPassword) but depends only on the user name, never on the password, since
+  // the salt is sent to anyone who asks (server-first comes before any proof).
+  std::optional<std::string> salt = digest(EVP_sha256(), {kScramPlainSaltLabel, user});
+  if (!salt) {
+    return digest_failed();
+  }
+  salt->resize(kSaltBytes);
+  return sasl::derive_scram_credentials(hash, Secret(parts.data), *salt,
+                                        sasl::kScramDefaultIterations);
 }
 
 std::string hash_cost_class(std::string_view stored) {

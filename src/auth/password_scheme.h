@@ -1,6 +1,6 @@
 // Password schemes in Dovecot's "{SCHEME}data" notation: checking a candidate password against
 // a stored value, making new stored values (the same strings `doveadm pw -s SCHEME` prints), and
-// the derived values that challenge-response methods need (APOP, CRAM-MD5).
+// the derived values that challenge-response methods need (APOP, CRAM-MD5, SCRAM).
 // docs/formats/passwd-file.md describes every scheme and its exact layout.
 //
 // Stored values are sensitive: a {PLAIN} value *is* a password, and a hash invites offline
@@ -25,6 +25,7 @@
 #include "base/result.h"
 #include "base/secret.h"
 #include "base/status.h"
+#include "sasl/mechanism.h"
 
 namespace poplar::auth {
 
@@ -46,7 +47,14 @@ struct HashOptions {
   // SHA256-CRYPT / SHA512-CRYPT rounds. 5000 is the value implied when the hash has no
   // "rounds=" field, so the default output looks exactly like doveadm's.
   unsigned sha_crypt_rounds = 5000;
+  // {SCRAM-SHA-1}/{SCRAM-SHA-256} PBKDF2 iterations: RFC 7677 §4's minimum, Dovecot's default.
+  uint32_t scram_iterations = 4096;
 };
+
+// The SCRAM iteration counts accepted in stored values and for new hashes. Dovecot refuses
+// fewer than 4096 (RFC 7677 §4); the upper bound is PBKDF2's (a signed int in OpenSSL).
+inline constexpr uint32_t kMinScramIterations = 4096;
+inline constexpr uint32_t kMaxScramIterations = 0x7fffffff;
 
 // A stored value split at its scheme prefix. `scheme` is upper-cased (Dovecot matches scheme
 // names case-insensitively); a value without a "{SCHEME}" prefix is a crypt(3) string, which is
@@ -99,6 +107,16 @@ std::string apop_digest(std::string_view timestamp, std::string_view secret);
 // a {PLAIN}/{CLEARTEXT} entry or from a {CRAM-MD5}/{HMAC-MD5} entry's stored MD5 states.
 // Error codes: kUnavailable (the scheme cannot serve CRAM-MD5), kCorrupt (malformed data).
 Result<std::string> cram_md5_digest(std::string_view stored, std::string_view challenge);
+
+// The SCRAM credentials (RFC 5802 §3) an entry can serve for `hash`:
+//  - {SCRAM-SHA-1}/{SCRAM-SHA-256} (Dovecot's "<iter>,<salt>,<StoredKey>,<ServerKey>"): as
+//    stored, when the hash matches;
+//  - {PLAIN}/{CLEARTEXT}: derived with kScramDefaultIterations and a salt that is a hash of
+//    `user` (stable across logins and restarts, independent of the password);
+//  - any other scheme: kUnavailable (it keeps nothing SCRAM can use).
+// Error codes: kUnavailable (see above), kCorrupt (malformed SCRAM value), kTemporary (OpenSSL).
+Result<sasl::ScramCredentials> scram_credentials(std::string_view stored, sasl::ScramHash hash,
+                                                 std::string_view user);
 
 // A key that is equal for two stored values when verifying them costs the same: the scheme plus
 // the cost parameters inside the data ("SHA512-CRYPT:$6", "BLF-CRYPT:$2y$10",

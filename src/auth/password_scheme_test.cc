@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "sasl/scram.h"
 #include "testing/fake_random.h"
 
 namespace poplar::auth {
@@ -333,10 +334,10 @@ TEST(PasswordSchemeTest, CostClassGroupsByParametersNotSalt) {
 }
 
 TEST(PasswordSchemeTest, SupportedSchemesListsTheDocumentedSet) {
-  std::vector<std::string_view> expected = {"ARGON2I",      "ARGON2ID", "BLF-CRYPT",    "CLEARTEXT",
-                                            "CRAM-MD5",     "CRYPT",    "HMAC-MD5",     "MD5-CRYPT",
-                                            "PLAIN",        "SHA256",   "SHA256-CRYPT", "SHA512",
-                                            "SHA512-CRYPT", "SSHA256",  "SSHA512"};
+  std::vector<std::string_view> expected = {
+      "ARGON2I",      "ARGON2ID",  "BLF-CRYPT",    "CLEARTEXT",   "CRAM-MD5",      "CRYPT",
+      "HMAC-MD5",     "MD5-CRYPT", "PLAIN",        "SCRAM-SHA-1", "SCRAM-SHA-256", "SHA256",
+      "SHA256-CRYPT", "SHA512",    "SHA512-CRYPT", "SSHA256",     "SSHA512"};
   EXPECT_EQ(supported_schemes(), expected);
   EXPECT_TRUE(is_plaintext_scheme("cleartext"));
   EXPECT_FALSE(is_plaintext_scheme("CRAM-MD5"));
@@ -351,6 +352,7 @@ TEST(PasswordSchemeTest, MessagesNeverContainThePasswordOrTheStoredValue) {
       "{ARGON2ID}$argon2id$v=19$m=1024,t=2,p=1$Stored-Pa55word-1234$x",
       "{SSHA256}Stored-Pa55word-1234",
       "{CRAM-MD5}Stored-Pa55word-1234",
+      "{SCRAM-SHA-256}4096,Stored-Pa55word-1234,x,y",
   };
   for (const std::string& s : stored) {
     Status status = verify_password(s, Secret(kPassword));
@@ -358,6 +360,127 @@ TEST(PasswordSchemeTest, MessagesNeverContainThePasswordOrTheStoredValue) {
     EXPECT_EQ(status.message().find(kPassword), std::string::npos) << status.message();
     EXPECT_EQ(status.message().find("Stored-Pa55word"), std::string::npos) << status.message();
     EXPECT_EQ(status.message().find("9H4Xqyu"), std::string::npos) << status.message();
+  }
+}
+
+// RFC 7677 §3 / RFC 5802 §5 parameters (password "pencil"), keys computed independently with
+// Python's hashlib (pbkdf2_hmac, hmac), in Dovecot's layout.
+constexpr std::string_view kScramSha256Pencil =
+    "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+    "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=";
+constexpr std::string_view kScramSha1Pencil =
+    "{SCRAM-SHA-1}4096,QSXCR+Q6sek8bf92,6dlGYMOdZcOPutkcNY8U2g7vK9Y=,D+CSWLOshSulAsxiupA+qs2/fTE=";
+
+TEST(PasswordSchemeTest, ScramVerifiesIndependentVectors) {
+  EXPECT_TRUE(verify_password(kScramSha256Pencil, Secret("pencil")).is_ok());
+  EXPECT_TRUE(verify_password(kScramSha1Pencil, Secret("pencil")).is_ok());
+  EXPECT_EQ(verify_password(kScramSha256Pencil, Secret("pencils")).code(), ErrorCode::kAuthFailed);
+  EXPECT_EQ(verify_password(kScramSha1Pencil, Secret("Pencil")).code(), ErrorCode::kAuthFailed);
+}
+
+TEST(PasswordSchemeTest, ScramTamperedServerKeyDoesNotVerify) {
+  std::string tampered(kScramSha1Pencil);
+  tampered.replace(tampered.size() - 6, 1, "A");
+  EXPECT_FALSE(verify_password(tampered, Secret("pencil")).is_ok());
+}
+
+TEST(PasswordSchemeTest, ScramGeneratesDovecotLayout) {
+  SystemRandom& random = SystemRandom::instance();
+  Result<std::string> hashed = hash_password("scram-sha-256", Secret("pw"), random);
+  ASSERT_TRUE(hashed.is_ok()) << hashed.status().to_string();
+  ASSERT_TRUE(hashed->starts_with("{SCRAM-SHA-256}4096,"));
+  std::string_view data =
+      std::string_view(*hashed).substr(std::string_view("{SCRAM-SHA-256}").size());
+  size_t commas = 0;
+  for (char c : data) {
+    commas += c == ',' ? 1 : 0;
+  }
+  EXPECT_EQ(commas, 3u);
+  Result<sasl::ScramCredentials> creds = scram_credentials(*hashed, sasl::ScramHash::kSha256, "u");
+  ASSERT_TRUE(creds.is_ok());
+  EXPECT_EQ(creds->salt.size(), 16u);  // default salt length
+  EXPECT_EQ(creds->iterations, 4096u);
+  HashOptions o;
+  o.scram_iterations = 5000;
+  Result<std::string> more = hash_password("SCRAM-SHA-1", Secret("pw"), random, o);
+  ASSERT_TRUE(more.is_ok());
+  EXPECT_TRUE(more->starts_with("{SCRAM-SHA-1}5000,"));
+  EXPECT_TRUE(verify_password(*more, Secret("pw")).is_ok());
+  o.scram_iterations = 100;
+  EXPECT_EQ(hash_password("SCRAM-SHA-1", Secret("pw"), random, o).status().code(),
+            ErrorCode::kInvalidInput);
+}
+
+TEST(PasswordSchemeTest, ScramMalformedValuesAreCorrupt) {
+  for (std::string_view bad : {
+           "{SCRAM-SHA-256}",
+           "{SCRAM-SHA-256}4096",
+           "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,"
+           "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=",
+           "{SCRAM-SHA-256}4096,W22ZaJ0SNY7soEsUEjb6gQ==,AAAA,AAAA",  // short keys
+           "{SCRAM-SHA-256}100,W22ZaJ0SNY7soEsUEjb6gQ==,"
+           "WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY="
+           ",wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",  // below 4096 iterations
+           "{SCRAM-SHA-256}x,W22ZaJ0SNY7soEsUEjb6gQ==,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+           "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+           "{SCRAM-SHA-256}4096,,WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=,"
+           "wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=",
+           "{SCRAM-SHA-1}4096,QSXCR+Q6sek8bf92,6dlGYMOdZcOPutkcNY8U2g7vK9Y=,D+CSWLOshSulAsxiupA+"
+           "qs2/fTE=,x",
+       }) {
+    EXPECT_EQ(verify_password(bad, Secret("pencil")).code(), ErrorCode::kCorrupt) << bad;
+  }
+}
+
+TEST(PasswordSchemeTest, ScramCredentialsFromStoredEntries) {
+  Result<sasl::ScramCredentials> c =
+      scram_credentials(kScramSha256Pencil, sasl::ScramHash::kSha256, "user");
+  ASSERT_TRUE(c.is_ok());
+  EXPECT_EQ(c->hash, sasl::ScramHash::kSha256);
+  EXPECT_EQ(c->iterations, 4096u);
+  Result<sasl::ScramCredentials> derived =
+      sasl::derive_scram_credentials(sasl::ScramHash::kSha256, Secret("pencil"), c->salt, 4096);
+  ASSERT_TRUE(derived.is_ok());
+  EXPECT_EQ(c->stored_key, derived->stored_key);
+  EXPECT_EQ(c->server_key, derived->server_key);
+  // A SHA-1 entry cannot serve SHA-256 and the other way round.
+  EXPECT_EQ(scram_credentials(kScramSha256Pencil, sasl::ScramHash::kSha1, "user").status().code(),
+            ErrorCode::kUnavailable);
+  EXPECT_EQ(scram_credentials(kScramSha1Pencil, sasl::ScramHash::kSha256, "user").status().code(),
+            ErrorCode::kUnavailable);
+}
+
+TEST(PasswordSchemeTest, ScramCredentialsDerivedFromPlaintextAreStable) {
+  Result<sasl::ScramCredentials> a =
+      scram_credentials("{PLAIN}pencil", sasl::ScramHash::kSha256, "user");
+  Result<sasl::ScramCredentials> b =
+      scram_credentials("{CLEARTEXT}pencil", sasl::ScramHash::kSha256, "user");
+  ASSERT_TRUE(a.is_ok() && b.is_ok());
+  EXPECT_EQ(a->salt, b->salt);
+  EXPECT_EQ(a->stored_key, b->stored_key);
+  EXPECT_EQ(a->iterations, 4096u);
+  EXPECT_EQ(a->salt.size(), 16u);
+  // The salt depends on the user, not on the password (it is shown before any proof).
+  Result<sasl::ScramCredentials> other_password =
+      scram_credentials("{PLAIN}other", sasl::ScramHash::kSha256, "user");
+  Result<sasl::ScramCredentials> other_user =
+      scram_credentials("{PLAIN}pencil", sasl::ScramHash::kSha256, "someone");
+  ASSERT_TRUE(other_password.is_ok() && other_user.is_ok());
+  EXPECT_EQ(other_password->salt, a->salt);
+  EXPECT_NE(other_password->stored_key, a->stored_key);
+  EXPECT_NE(other_user->salt, a->salt);
+  Result<sasl::ScramCredentials> sha1 =
+      scram_credentials("{PLAIN}pencil", sasl::ScramHash::kSha1, "user");
+  ASSERT_TRUE(sha1.is_ok());
+  EXPECT_EQ(sha1->stored_key.size(), 20u);
+}
+
+TEST(PasswordSchemeTest, OtherSchemesCannotServeScram) {
+  for (std::string_view stored :
+       {"{SHA512-CRYPT}$6$a$b", "{CRAM-MD5}00", "{SSHA256}abc", "{PLAIN}", "{NOSUCH}x", "$6$a$b"}) {
+    EXPECT_EQ(scram_credentials(stored, sasl::ScramHash::kSha256, "u").status().code(),
+              ErrorCode::kUnavailable)
+        << stored;
   }
 }
 
