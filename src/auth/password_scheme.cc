@@ -558,9 +558,11 @@ Status verify_scram(Kind kind, std::string_view scheme, std::string_view data,
   if (!computed) {
     return computed.status().code() == ErrorCode::kTemporary ? computed.status() : mismatch();
   }
-  // Both keys: a value whose ServerKey was tampered with must not verify either.
-  bool same = equal_ct(computed->stored_key, stored->stored_key) &
-              equal_ct(computed->server_key, stored->server_key);
+  // Both keys, both always compared: a value whose ServerKey was tampered with must not
+  // verify either.
+  bool stored_same = equal_ct(computed->stored_key, stored->stored_key);
+  bool server_same = equal_ct(computed->server_key, stored->server_key);
+  bool same = stored_same && server_same;
   return same ? Status::ok() : mismatch();
 }
 
