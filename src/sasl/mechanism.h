@@ -67,7 +67,10 @@ struct ServerStep {
     kLookupScram,    // look up `scram_lookup`, then call on_scram_credentials()
     kSuccess,        // authenticated as `user`; `data` (may be empty) is additional data
                      // with success, sent as a final "+ " challenge (RFC 5034 §4) before +OK
-    kFailure,        // -ERR [AUTH]; `reason` is for the log only (never a secret)
+    kFailure,        // -ERR [AUTH]; `reason` is for the log only (never a secret). `data`,
+                     // when not empty, is the mechanism's error for the client (SCRAM's
+                     // server-final "e=invalid-proof", RFC 5802 §7); sending it as a final
+                     // "+ " challenge before -ERR is allowed, leaving it out is also correct.
   };
   Kind kind = Kind::kFailure;
   std::string data;
@@ -107,7 +110,8 @@ struct ServerContext {
 struct ClientStep {
   enum class Kind { kRespond, kDone, kFailure };
   Kind kind = Kind::kFailure;
-  std::string response;  // kRespond: raw bytes (caller base64-encodes; "" is sent as empty)
+  std::string response;  // kRespond: raw bytes (caller base64-encodes; "" is sent as empty,
+                         // e.g. SCRAM's answer to the server-final once it has verified it)
   std::string error;     // kFailure: why (e.g. server signature mismatch: an impostor)
 };
 
