@@ -1,7 +1,8 @@
 // Golden-transcript replay for the POP3 server core (nginx-tests' named steps, in-process):
 // a tests/transcripts/**/*.txt file is replayed against a ServerSession driven by FakeDriver
 // (what net/ will do, minus sockets) over a FakeWorld (users, passwords, fake maildrops).
-// Each file is replayed whole and trickled (client bytes fed one at a time, output drained one
+// Each file is replayed whole (each block of client lines as one chunk, received in reads of at
+// most 64 KiB as net/ does) and trickled (client bytes fed one at a time, output drained one
 // octet at a time); both must match the file and each other.
 //
 // File format (one item per line; blank lines and "#" comments ignored):
@@ -43,6 +44,7 @@ namespace poplar::testing {
 struct FakeUser {
   std::string password;                   // USER/PASS
   std::string apop_secret;                // APOP; empty = APOP always fails for this user
+  std::string scram_salt;                 // SCRAM-*: salt for keys derived from `password`
   ErrorCode auth_error = ErrorCode::kOk;  // authentication reports this instead of checking
   ErrorCode open_error = ErrorCode::kOk;  // opening the maildrop fails with this
   std::shared_ptr<FakeMaildropData> maildrop = std::make_shared<FakeMaildropData>();
@@ -56,6 +58,9 @@ class FakeWorld {
   // secret) with one message.
   static FakeWorld with_default_users();
 
+  // USER/PASS (and PLAIN, LOGIN), APOP (RFC 1939's vector only), CRAM-MD5 against the
+  // plaintext password, SCRAM lookups with keys derived from it (4096 iterations; made-up
+  // keys and kAuthFailed for unknown users, as auth/ does).
   auth::AuthResult authenticate(const auth::AuthRequest& request) const;
   Result<store::MaildropPtr> open(const auth::UserRecord& user) const;
 

@@ -6,14 +6,18 @@
 // has the same text: RFC 1939 §13), log or keep a password after its check (base/secret.h),
 // or enter TRANSACTION without the maildrop lock (RFC 1939 §4).
 // Thread-safety: not thread-safe; part of SessionCore.
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
 
+#include "base/base64.h"
 #include "base/log.h"
 #include "base/secret.h"
 #include "pop3/capabilities.h"
 #include "pop3/server_session_impl.h"
+#include "sasl/registry.h"
+#include "sasl/saslprep.h"
 
 namespace poplar::pop3 {
 namespace {
@@ -28,56 +32,27 @@ constexpr std::string_view kBadUtf8User =
 constexpr std::string_view kBadUtf8Password =
     "Password is not valid UTF-8 or has a prohibited character.";
 
-// RFC 3629 §4 well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool is_valid_utf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
+std::string to_upper(std::string_view text) {
+  std::string upper(text);
+  for (char& c : upper) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
     }
-    size_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;  // allowed range of the second octet
-    if (c >= 0xc2 && c <= 0xdf) {
-      length = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      length = 3;
-      low = c == 0xe0 ? 0xa0 : 0x80;
-      high = c == 0xed ? 0x9f : 0xbf;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      length = 4;
-      low = c == 0xf0 ? 0x90 : 0x80;
-      high = c == 0xf4 ? 0x8f : 0xbf;
-    } else {
-      return false;
-    }
-    if (text.size() - i < length) {
-      return false;
-    }
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    if (second < low || second > high) {
-      return false;
-    }
-    for (size_t k = 2; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < 0x80 || next > 0xbf) {
-        return false;
-      }
-    }
-    i += length;
   }
-  return true;
+  return upper;
 }
 
 // After UTF8 (RFC 6856 §2.2): a user name or password must be UTF-8 and is prepared with
 // SASLprep (RFC 4013, as a query: unassigned code points allowed). nullopt: refuse it.
 std::optional<std::string> prepare_utf8(std::string_view text) {
-  if (!is_valid_utf8(text)) {
+  if (!sasl::is_valid_utf8(text)) {
     return std::nullopt;
   }
-  return std::string(text);
+  Result<std::string> prepared = sasl::saslprep(text, /*allow_unassigned=*/true);
+  if (!prepared.is_ok()) {
+    return std::nullopt;
+  }
+  return std::move(prepared).value();
 }
 
 }  // namespace
@@ -101,7 +76,23 @@ CapaState SessionCore::capa_state() const {
   return now;
 }
 
-std::vector<std::string> SessionCore::usable_mechanisms() const { return {}; }
+std::vector<std::string> SessionCore::usable_mechanisms() const {
+  if (config_.sasl_mechanisms.empty()) {
+    return {};
+  }
+  return sasl::advertised_mechanisms(config_.sasl_mechanisms, plaintext_allowed_now(),
+                                     channel_bindings());
+}
+
+sasl::ChannelBindings SessionCore::channel_bindings() const {
+  sasl::ChannelBindings bindings;
+  bindings.tls_active = tls_active_;
+  if (tls_active_) {
+    bindings.tls_exporter = tls_.tls_exporter;
+    bindings.tls_server_end_point = tls_.tls_server_end_point;
+  }
+  return bindings;
+}
 
 void SessionCore::handle_user(const ParsedCommand& command) {
   if (!plaintext_allowed_now()) {
@@ -180,14 +171,236 @@ void SessionCore::handle_apop(const ParsedCommand& command) {
 }
 
 void SessionCore::handle_auth(const ParsedCommand& command) {
+  const std::vector<std::string> usable = usable_mechanisms();
   if (command.args.first.empty()) {
-    // Bare AUTH lists the mechanisms (Outlook's discovery; SPEC PR-S-5). None is usable yet.
+    // Bare AUTH lists the mechanisms usable now (Outlook's discovery; SPEC PR-S-5).
     reply_ok("Mechanisms follow.");
-    append_terminator(out());
+    std::string& o = out();
+    for (const std::string& name : usable) {
+      append_data_line(o, name);
+    }
+    append_terminator(o);
     return;
   }
-  // Not an [AUTH] failure: no credentials were checked (RFC 3206 §5).
-  reply_err("Unsupported authentication mechanism.");
+  // RFC 5034 §4: the mechanism name is case-insensitive; `usable` holds canonical names.
+  const std::string requested = to_upper(command.args.first);
+  auto found = std::find(usable.begin(), usable.end(), requested);
+  if (found == usable.end()) {
+    bool configured =
+        std::any_of(config_.sasl_mechanisms.begin(), config_.sasl_mechanisms.end(),
+                    [&](const std::string& name) { return to_upper(name) == requested; });
+    if (configured && sasl::sends_plaintext_password(requested) && !plaintext_allowed_now()) {
+      // RFC 2595 §2.3, RFC 4616 §4: no plaintext passwords here; say what to do instead.
+      reject_command(plaintext_refusal(), ResponseCode::kAuth);
+      return;
+    }
+    // Not an [AUTH] failure: no credentials were checked (RFC 3206 §5).
+    reply_err("Unsupported authentication mechanism.");
+    return;
+  }
+  // RFC 5034 §4: "=" is an empty initial response, distinct from none at all; anything else
+  // must be strict base64.
+  std::optional<std::string> initial;
+  if (command.args.second == "=") {
+    initial.emplace();
+  } else if (!command.args.second.empty()) {
+    initial = base64_decode(command.args.second);
+    if (!initial) {
+      reject_command("Invalid base64 data.");
+      return;
+    }
+  }
+  sasl::ServerContext context;
+  context.hostname = config_.hostname;
+  context.random = &random_;
+  context.unix_time = clock_.unix_seconds();
+  context.bindings = channel_bindings();
+  context.plus_advertised = std::any_of(usable.begin(), usable.end(), [](const std::string& n) {
+    return n.size() > 5 && n.compare(n.size() - 5, 5, "-PLUS") == 0;
+  });
+  mechanism_ = sasl::make_server_mechanism(*found, context);
+  if (!mechanism_) {
+    reply_err("Unsupported authentication mechanism.");  // advertised but not built: a bug
+    return;
+  }
+  mechanism_name_ = *found;
+  user_.clear();
+  sasl_verified_ = false;
+  sasl_user_ = auth::UserRecord{};
+  sasl::ServerStep step =
+      mechanism_->start(initial ? std::optional<std::string_view>(*initial) : std::nullopt);
+  if (initial) {
+    secure_wipe(initial->data(), initial->size());  // PLAIN's initial response is a password
+  }
+  run_sasl_step(std::move(step));
+}
+
+void SessionCore::process_sasl_line(std::string_view line) {
+  // RFC 5034 §4: each line answers the last "+ " challenge. The line may carry a password:
+  // it is wiped in the splitter's buffer once handled, like a command line.
+  if (sasl_phase_ == SaslPhase::kFailureAck) {
+    sasl_failed(sasl_failure_reason_);
+  } else if (line == "*") {
+    // RFC 5034 §4: the client cancels; -ERR, still in AUTHORIZATION. Like Dovecot, a cancel
+    // counts as a bad command, not as a failed login (no credentials were refused).
+    end_sasl();
+    reject_command("Authentication cancelled.");
+  } else if (sasl_phase_ == SaslPhase::kFinalAck) {
+    // RFC 5034 §4: the answer to the additional data with success is an empty line.
+    if (line.empty()) {
+      sasl_succeeded();
+    } else {
+      sasl_failed("response after the final challenge was not empty");
+    }
+  } else if (std::optional<std::string> response = base64_decode(line); !response) {
+    end_sasl();
+    reject_command("Invalid base64 data.");  // RFC 5034 §4: MUST reject the AUTH command
+  } else {
+    sasl::ServerStep step = mechanism_->step(*response);
+    secure_wipe(response->data(), response->size());
+    run_sasl_step(std::move(step));
+  }
+  secure_wipe(const_cast<char*>(line.data()), line.size());
+}
+
+void SessionCore::send_challenge(std::string_view data) {
+  // RFC 5034 §4: "+" SP base64 CRLF and nothing else (an empty challenge is "+ ").
+  std::string& o = out();
+  o += "+ ";
+  o += base64_encode(data);
+  o += "\r\n";
+}
+
+void SessionCore::run_sasl_step(sasl::ServerStep step) {
+  using Kind = sasl::ServerStep::Kind;
+  switch (step.kind) {
+    case Kind::kChallenge:
+      send_challenge(step.data);
+      sasl_phase_ = SaslPhase::kResponse;
+      return;
+    case Kind::kCheckPassword: {
+      sasl::PasswordCheck& check = step.password_check;
+      user_ = check.authcid;
+      if (!check.authzid.empty() && check.authzid != check.authcid) {
+        sasl_failed("authorization identity differs from authentication identity");  // 4616
+        return;
+      }
+      auth::AuthRequest request;
+      request.method = auth::AuthMethod::kUserPass;
+      request.user = check.authcid;
+      request.password = std::move(check.password);
+      request.mechanism = mechanism_name_;
+      sasl_phase_ = SaslPhase::kCheck;
+      start_authentication(std::move(request), mechanism_name_);
+      return;
+    }
+    case Kind::kCheckCramMd5: {
+      user_ = step.cram_check.user;
+      auth::AuthRequest request;
+      request.method = auth::AuthMethod::kCramMd5;
+      request.user = step.cram_check.user;
+      request.cram_challenge = step.cram_check.challenge;
+      request.cram_digest = step.cram_check.digest_hex;
+      request.mechanism = mechanism_name_;
+      sasl_phase_ = SaslPhase::kCheck;
+      start_authentication(std::move(request), mechanism_name_);
+      return;
+    }
+    case Kind::kLookupScram: {
+      user_ = step.scram_lookup.user;
+      if (!step.scram_lookup.authzid.empty() && step.scram_lookup.authzid != user_) {
+        sasl_failed("authorization identity differs from authentication identity");
+        return;
+      }
+      auth::AuthRequest request;
+      request.method = auth::AuthMethod::kScramLookup;
+      request.user = step.scram_lookup.user;
+      request.scram_hash = step.scram_lookup.hash;
+      request.mechanism = mechanism_name_;
+      sasl_phase_ = SaslPhase::kLookup;
+      start_authentication(std::move(request), mechanism_name_);
+      return;
+    }
+    case Kind::kSuccess:
+      // Only an exchange whose credentials auth/ vouched for may succeed: a mechanism alone
+      // never logs anyone in.
+      if (!sasl_verified_) {
+        sasl_failed("mechanism success without verified credentials");
+        return;
+      }
+      if (!step.data.empty()) {
+        send_challenge(step.data);  // RFC 5034 §4: additional data with success
+        sasl_phase_ = SaslPhase::kFinalAck;
+        return;
+      }
+      sasl_succeeded();
+      return;
+    case Kind::kFailure:
+      if (!step.data.empty()) {
+        // SCRAM's server-error (RFC 5802 §7) tells the client why; it answers, then -ERR.
+        send_challenge(step.data);
+        sasl_failure_reason_ = step.reason;
+        sasl_phase_ = SaslPhase::kFailureAck;
+        return;
+      }
+      sasl_failed(step.reason);
+      return;
+  }
+  sasl_failed("unknown mechanism step");
+}
+
+void SessionCore::on_scram_lookup(auth::AuthResult result) {
+  // A backend failure ([SYS/TEMP], [SYS/PERM]) ends the exchange now; a credential failure
+  // (unknown user) runs it to the end with the made-up credentials and fails at the proof,
+  // like a wrong password (RFC 1939 §13 spirit: nothing tells the user apart).
+  const WireError wire = map_error(result.status.code(), Operation::kAuthenticate);
+  if (!result.status.is_ok() && wire.code != ResponseCode::kAuth) {
+    log::info("auth-failed")
+        .kv("user", user_)
+        .kv("rip", remote_ip_)
+        .kv("method", login_method_)
+        .kv("reason", result.status.to_string());
+    end_sasl();
+    login_failed(wire);
+    return;
+  }
+  sasl_phase_ = SaslPhase::kNone;
+  sasl_verified_ = result.status.is_ok() && result.scram.has_value();
+  sasl_user_ = std::move(result.user);
+  Result<sasl::ScramCredentials> credentials =
+      result.scram ? Result<sasl::ScramCredentials>(std::move(*result.scram))
+                   : Result<sasl::ScramCredentials>(
+                         Status::error(ErrorCode::kAuthFailed, "no SCRAM credentials"));
+  run_sasl_step(mechanism_->on_scram_credentials(std::move(credentials)));
+}
+
+void SessionCore::sasl_succeeded() {
+  user_record_ = std::move(sasl_user_);
+  if (user_record_.name.empty()) {
+    user_record_.name = user_;
+  }
+  end_sasl();
+  login_method_ = mechanism_name_;
+  waiting_ = Waiting::kMaildrop;  // RFC 1939 §4 / RFC 5034 §4: lock the maildrop before +OK
+}
+
+void SessionCore::sasl_failed(std::string_view reason) {
+  // `reason` comes from the mechanism and never holds a secret (sasl/mechanism.h).
+  log::info("auth-failed")
+      .kv("user", user_)
+      .kv("rip", remote_ip_)
+      .kv("method", mechanism_name_)
+      .kv("reason", reason);
+  end_sasl();
+  login_failed(map_error(ErrorCode::kAuthFailed, Operation::kAuthenticate));
+}
+
+void SessionCore::end_sasl() {
+  mechanism_.reset();
+  sasl_phase_ = SaslPhase::kNone;
+  sasl_verified_ = false;
+  sasl_user_ = auth::UserRecord{};
+  sasl_failure_reason_.clear();
 }
 
 void SessionCore::handle_stls(const ParsedCommand&) {
@@ -291,9 +504,16 @@ void SessionCore::on_auth_result(auth::AuthResult result) {
   // The password has been checked: wipe it now, whatever the outcome.
   auth_request_.password.wipe();
   auth_request_.apop_digest.clear();
+  auth_request_.cram_digest.clear();
   if (state_ == SessionState::kClosed) {
     return;
   }
+  if (sasl_phase_ == SaslPhase::kLookup) {
+    on_scram_lookup(std::move(result));
+    return;
+  }
+  // PASS, APOP, and SASL PLAIN/LOGIN/CRAM-MD5: the check's outcome is the exchange's outcome.
+  end_sasl();
   if (!result.status.is_ok()) {
     // The Status message is for operators and never holds a secret (base/status.h).
     log::info("auth-failed")

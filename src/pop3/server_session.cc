@@ -214,13 +214,19 @@ ActionKind SessionCore::next_action() {
     LineSplitter::Next next = splitter_.next();
     if (next.kind == LineSplitter::Kind::kLine) {
       splitter_discarding_ = false;
-      process_line(next.line);
+      if (sasl_reading()) {
+        process_sasl_line(next.line);
+      } else {
+        process_line(next.line);
+      }
       continue;
     }
     if (next.kind == LineSplitter::Kind::kTooLong) {
-      // RFC 2449 §4 / SPEC R2449-4-c: one -ERR for the whole line, then resync at its LF.
+      // RFC 2449 §4 / SPEC R2449-4-c: one -ERR for the whole line, then resync at its LF. An
+      // AUTH exchange fails with it: the line was its response.
       splitter_discarding_ = true;
       user_accepted_ = false;
+      end_sasl();
       reject_command("Line too long.");
       continue;
     }
@@ -374,6 +380,7 @@ void SessionCore::close(CloseReason reason) {
   state_ = SessionState::kClosed;
   close_reason_ = reason;
   producer_.reset();
+  mechanism_.reset();
   splitter_.clear();
   // A worker may still be using these for an action in flight; the on_*() that reports it
   // releases them. Otherwise release now: dropping the maildrop releases its lock without

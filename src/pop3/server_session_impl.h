@@ -29,6 +29,7 @@
 #include "pop3/response.h"
 #include "pop3/server_session.h"
 #include "pop3/session_config.h"
+#include "sasl/mechanism.h"
 #include "store/maildrop.h"
 
 namespace poplar::pop3 {
@@ -124,6 +125,20 @@ class SessionCore {
   CapaState capa_state() const;
   // The SASL mechanisms usable right now, in preference order (RFC 2449 §6.3).
   std::vector<std::string> usable_mechanisms() const;
+  sasl::ChannelBindings channel_bindings() const;
+
+  // The AUTH exchange (RFC 5034 §4), server_handlers_auth.cc.
+  bool sasl_reading() const {
+    return sasl_phase_ == SaslPhase::kResponse || sasl_phase_ == SaslPhase::kFinalAck ||
+           sasl_phase_ == SaslPhase::kFailureAck;
+  }
+  void process_sasl_line(std::string_view line);
+  void run_sasl_step(sasl::ServerStep step);
+  void send_challenge(std::string_view data);
+  void on_scram_lookup(auth::AuthResult result);
+  void sasl_succeeded();
+  void sasl_failed(std::string_view reason);
+  void end_sasl();
   void start_authentication(auth::AuthRequest request, std::string_view method);
   void login_failed(const WireError& error);
   void enter_transaction();
@@ -179,6 +194,20 @@ class SessionCore {
   TlsInfo tls_;
   // RFC 6856 §2: after UTF8, user names and passwords must be UTF-8 and are SASLprep'd.
   bool utf8_ = false;
+
+  // A running AUTH exchange. kResponse: the next line answers a "+ " challenge; kFinalAck:
+  // the additional data with success was sent, the client's (empty) line concludes it;
+  // kFailureAck: a mechanism's error message (SCRAM "e=...") was sent, any line ends in -ERR;
+  // kCheck / kLookup: an auth action runs (credential check / SCRAM credential lookup).
+  enum class SaslPhase { kNone, kResponse, kFinalAck, kFailureAck, kCheck, kLookup };
+  SaslPhase sasl_phase_ = SaslPhase::kNone;
+  sasl::ServerMechanismPtr mechanism_;
+  std::string mechanism_name_;       // canonical ("SCRAM-SHA-256"); login_method_ points here
+  std::string sasl_failure_reason_;  // kFailureAck: for the log
+  // From the SCRAM lookup: a kSuccess counts only when the lookup itself succeeded (an unknown
+  // user gets made-up credentials and must fail like a wrong password).
+  bool sasl_verified_ = false;
+  auth::UserRecord sasl_user_;
 
   // TRANSACTION / UPDATE.
   store::MaildropPtr maildrop_;
