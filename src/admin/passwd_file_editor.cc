@@ -26,21 +26,11 @@ constexpr mode_t kNewFileMode = 0600;
 // errno → the codes this module promises. ENOENT is kUnavailable here, because kNotFound means
 // "no such user" to the callers.
 Status os_error(int err, const std::string& what) {
-  ErrorCode code = ErrorCode::kTemporary;
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      code = ErrorCode::kUnavailable;
-      break;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      code = ErrorCode::kPermission;
-      break;
-    default:
-      break;
+  Status status = Status::from_errno(err, what);
+  if (status.code() == ErrorCode::kNotFound) {
+    return Status::error(ErrorCode::kUnavailable, status.message());
   }
-  return Status::error(code, what + ": " + std::strerror(err));
+  return status;
 }
 
 // Closes a descriptor when it goes out of scope.

@@ -51,7 +51,8 @@ constexpr std::string_view kPop4Keys[] = {"enabled", "banner"};
 
 // SASL mechanisms Poplar knows (src/sasl/ lands later; the names are checked now so that a typo
 // does not wait for that release to be noticed).
-constexpr std::string_view kKnownMechanisms[] = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"};
+constexpr std::string_view kKnownMechanisms[] = {"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1",
+                                                 "SCRAM-SHA-256"};
 // Dovecot's pop3_client_workarounds, with the same names so migrating configs read the same.
 constexpr std::string_view kKnownWorkarounds[] = {"outlook-no-nuls", "oe-ns-eoh"};
 

@@ -314,6 +314,9 @@ TEST(ConfigTest, MechanismsAreCheckedAndUpperCased) {
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_EQ(r->auth.mechanisms, (std::vector<std::string>{"CRAM-MD5", "LOGIN"}));
 
+  r = parse("[auth]\nmechanisms = [\"scram-sha-1\"]\n");  // -PLUS variants are derived
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->auth.mechanisms, (std::vector<std::string>{"SCRAM-SHA-1"}));
   r = parse("[auth]\nmechanisms = []\n");  // USER/PASS (and APOP) only
   ASSERT_TRUE(r.is_ok()) << r.status().to_string();
   EXPECT_TRUE(r->auth.mechanisms.empty());
