@@ -389,6 +389,8 @@ class Replay {
       return flag(config_.pop4_banner);
     } else if (key == "workaround_outlook_no_nuls") {
       return flag(config_.workaround_outlook_no_nuls);
+    } else if (key == "refuse_utf8_headers") {
+      return flag(config_.refuse_utf8_headers);
     } else if (key == "workaround_oe_ns_eoh") {
       return flag(config_.workaround_oe_ns_eoh);
     } else if (key == "expire_days") {

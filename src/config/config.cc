@@ -43,7 +43,8 @@ constexpr std::string_view kTlsKeys[] = {"certificate", "private_key"};
 constexpr std::string_view kAuthKeys[] = {
     "passwd_file",           "mechanisms",      "apop",
     "plaintext_without_tls", "failure_delay_s", "max_failures"};
-constexpr std::string_view kPop3Keys[] = {"expire", "login_delay_s", "client_workarounds"};
+constexpr std::string_view kPop3Keys[] = {"expire", "login_delay_s", "client_workarounds",
+                                          "utf8_headers"};
 constexpr std::string_view kMailKeys[] = {"location"};
 constexpr std::string_view kLimitsKeys[] = {"idle_timeout_s", "login_timeout_s", "max_connections",
                                             "max_connections_per_ip", "max_bad_commands"};
@@ -531,6 +532,15 @@ class Parser {
     read_u32(t, "[pop3]", "login_delay_s", 0, "", pop3.login_delay_s);
     read_word_list(t, "[pop3]", "client_workarounds", kKnownWorkarounds, /*fold_case=*/false,
                    pop3.client_workarounds);
+    std::string utf8_headers;
+    if (const toml::node* node = read_string(t, "[pop3]", "utf8_headers", utf8_headers)) {
+      if (utf8_headers == "refuse") {
+        pop3.refuse_utf8_headers = true;
+      } else if (utf8_headers != "send") {
+        add(*node, "[pop3]", "utf8_headers",
+            quote(utf8_headers) + ": must be \"send\" or \"refuse\"");
+      }
+    }
   }
 
   // RFC 2449 §6.7 EXPIRE: "NEVER" or a number of days. The file may say "never", 30 or "30".

@@ -51,6 +51,9 @@ struct Pop3Config {
   uint32_t login_delay_s = 0;
   // Dovecot's pop3_client_workarounds: "outlook-no-nuls", "oe-ns-eoh".
   std::vector<std::string> client_workarounds;
+  // RFC 6856 §2.1: "send" (default) or "refuse" RETR/TOP of messages with UTF-8 header fields
+  // with -ERR [UTF8] until the client issues UTF8.
+  bool refuse_utf8_headers = false;
 };
 
 struct MailConfig {

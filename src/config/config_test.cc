@@ -53,6 +53,7 @@ TEST(ConfigTest, EmptyFileGivesDocumentedDefaults) {
   EXPECT_FALSE(c.pop3.expire_days.has_value());
   EXPECT_EQ(c.pop3.login_delay_s, 0u);
   EXPECT_TRUE(c.pop3.client_workarounds.empty());
+  EXPECT_FALSE(c.pop3.refuse_utf8_headers);
   EXPECT_EQ(c.mail.location, "maildir:%h/Maildir");
   EXPECT_EQ(c.limits.idle_timeout_s, 600u);
   EXPECT_EQ(c.limits.login_timeout_s, 60u);
@@ -98,6 +99,7 @@ max_failures = 7
 expire = 30
 login_delay_s = 900
 client_workarounds = ["outlook-no-nuls", "oe-ns-eoh"]
+utf8_headers = "refuse"
 
 [mail]
 location = "maildir:/var/mail/%d/%n"
@@ -137,6 +139,7 @@ banner = true
   EXPECT_EQ(c.pop3.expire_days, std::optional<uint32_t>(30));
   EXPECT_EQ(c.pop3.login_delay_s, 900u);
   EXPECT_EQ(c.pop3.client_workarounds, (std::vector<std::string>{"outlook-no-nuls", "oe-ns-eoh"}));
+  EXPECT_TRUE(c.pop3.refuse_utf8_headers);
   EXPECT_EQ(c.mail.location, "maildir:/var/mail/%d/%n");
   EXPECT_EQ(c.limits.idle_timeout_s, 1800u);
   EXPECT_EQ(c.limits.login_timeout_s, 30u);
@@ -295,6 +298,12 @@ TEST(ConfigTest, ExpireRefusesOtherValues) {
             "poplar.toml:2: [pop3] expire: must be \"never\" or a number of days (0 or more), "
             "not a float");
   EXPECT_THAT(error_of("[pop3]\nexpire = true\n"), HasSubstr("not a boolean"));
+}
+
+TEST(ConfigTest, Utf8HeadersIsSendOrRefuse) {
+  EXPECT_EQ(error_of("[pop3]\nutf8_headers = \"downgrade\"\n"),
+            "poplar.toml:2: [pop3] utf8_headers: \"downgrade\": must be \"send\" or \"refuse\"");
+  EXPECT_THAT(error_of("[pop3]\nutf8_headers = true\n"), HasSubstr("must be a string"));
 }
 
 TEST(ConfigTest, ClientWorkaroundsAreChecked) {

@@ -62,6 +62,8 @@ std::string_view response_code_name(ResponseCode code) {
       return "SYS/TEMP";
     case ResponseCode::kSysPerm:
       return "SYS/PERM";
+    case ResponseCode::kUtf8:
+      return "UTF8";
   }
   return "";
 }

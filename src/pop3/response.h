@@ -29,6 +29,7 @@ enum class ResponseCode {
   kAuth,        // [AUTH]: credentials or authentication policy (RFC 3206 §5)
   kSysTemp,     // [SYS/TEMP]: temporary system problem (RFC 3206 §4)
   kSysPerm,     // [SYS/PERM]: permanent system problem (RFC 3206 §4)
+  kUtf8,        // [UTF8]: the message needs UTF-8 mode (RFC 6856 §5)
 };
 
 // "IN-USE", "SYS/TEMP", ...; empty for kNone.

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "pop3/server_session_impl.h"
+#include "pop3/utf8_header_check.h"
 
 namespace poplar::pop3 {
 namespace {
@@ -117,6 +118,24 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
     WireError error = map_error(status.code(), Operation::kReadMessage);
     reply_err(error.text, error.code);
     return;
+  }
+  if (config_.refuse_utf8_headers && !utf8_) {
+    Result<PrefetchedMessage> prefetched = prefetch_header(std::move(*reader));
+    if (!prefetched.is_ok()) {
+      log::warning("message-read-failed")
+          .kv("user", log_user())
+          .kv("rip", remote_ip_)
+          .kv("msg", command.args.message->value)
+          .kv("reason", prefetched.status().to_string());
+      WireError error = map_error(prefetched.status().code(), Operation::kReadMessage);
+      reply_err(error.text, error.code);
+      return;
+    }
+    if (prefetched->needs_utf8) {
+      reply_err("Message has UTF-8 header fields; issue UTF8 first.", ResponseCode::kUtf8);
+      return;
+    }
+    *reader = std::move(prefetched->reader);
   }
   DotStufferOptions options;
   options.nul_to_0x80 = config_.workaround_outlook_no_nuls;

@@ -42,6 +42,11 @@ struct SessionConfig {
   bool workaround_outlook_no_nuls = false;  // NUL in a message is sent as 0x80
   bool workaround_oe_ns_eoh = false;        // a message without a header/body separator gets one
 
+  // RFC 6856 §2.1/§5: RETR and TOP of a message with UTF-8 header fields (RFC 6532) get
+  // "-ERR [UTF8]" unless the session issued UTF8 ([pop3] utf8_headers = "refuse"). Off by
+  // default: clients from before RFC 6856 could not read such mail at all.
+  bool refuse_utf8_headers = false;
+
   // POP4 greeting marker "POP4 rev 0" ([pop4] banner).
   bool pop4_banner = false;
 

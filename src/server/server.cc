@@ -23,6 +23,7 @@ pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   const auto& w = config.pop3.client_workarounds;
   s.workaround_outlook_no_nuls = std::find(w.begin(), w.end(), "outlook-no-nuls") != w.end();
   s.workaround_oe_ns_eoh = std::find(w.begin(), w.end(), "oe-ns-eoh") != w.end();
+  s.refuse_utf8_headers = config.pop3.refuse_utf8_headers;
   s.pop4_banner = config.pop4.enabled && config.pop4.banner;
   return s;
 }

@@ -24,7 +24,10 @@ std::shared_ptr<poplar::testing::FakeMaildropData> make_maildrop() {
   auto data = std::make_shared<poplar::testing::FakeMaildropData>();
   for (auto [content, uidl] :
        {std::pair{"Subject: one\r\n\r\nbody\r\n.dot\r\n", "uid-1"},
-        std::pair{"Subject: two\n\nno final newline", "uid-2"}, std::pair{"", "uid-3"}}) {
+        std::pair{"Subject: two\n\nno final newline", "uid-2"}, std::pair{"", "uid-3"},
+        std::pair{"Subject: Gr\xc3\xbc\xc3\x9f"
+                  "e\r\n\r\nx\r\n",
+                  "uid-4"}}) {
     poplar::testing::FakeMessage message;
     message.content = content;
     message.uidl = uidl;
@@ -132,6 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   config.apop = size > 0 && (bytes[0] & 1);
   config.starttls_available = size > 0 && (bytes[0] & 2);
   config.plaintext_allowed = size == 0 || !(bytes[0] & 4);
+  config.refuse_utf8_headers = size > 0 && (bytes[0] & 8);
   config.sasl_mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"};
   config.hostname = "fuzz.example.org";
   auto data = make_maildrop();

@@ -244,5 +244,31 @@ class BigMessageTest(unittest.TestCase):
             c.quit()
 
 
+class Utf8HeadersTest(unittest.TestCase):
+    """RFC 6856 §2.1/§5 with [pop3] utf8_headers = "refuse": -ERR [UTF8] until UTF8."""
+
+    MSG_UTF8_HEADER = "Subject: Grüße aus Köln\r\nFrom: jörg@example.org\r\n\r\nHallo\r\n".encode()
+
+    def test_refused_without_utf8_and_sent_whole_after_it(self):
+        with PoplarServer(mailboxes={"alice": [self.MSG_UTF8_HEADER, MSG_CRLF]},
+                          pop3_extra='utf8_headers = "refuse"') as server:
+            c = poplib.POP3("127.0.0.1", server.port, timeout=10)
+            c.user("alice")
+            c.pass_("secret")
+            with self.assertRaises(poplib.error_proto) as e:
+                c.retr(1)
+            self.assertTrue(str(e.exception).startswith("b'-ERR [UTF8]"), e.exception)
+            self.assertEqual(b"\r\n".join(c.retr(2)[1]) + b"\r\n", MSG_CRLF)  # ASCII: fine
+            c.quit()
+            c = poplib.POP3("127.0.0.1", server.port, timeout=10)
+            self.assertIn("UTF8", c.capa())
+            c.utf8()
+            c.user("alice")
+            c.pass_("secret")
+            _, lines, octets = c.retr(1)
+            self.assertEqual(b"\r\n".join(lines) + b"\r\n", self.MSG_UTF8_HEADER)
+            c.quit()
+
+
 if __name__ == "__main__":
     unittest.main()
