@@ -15,6 +15,7 @@ pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   s.hostname = config.hostname;
   s.implementation = std::string("Poplar-") + POPLAR_VERSION;
   s.apop = config.auth.apop;
+  s.sasl_mechanisms = config.auth.mechanisms;
   s.expire_days = config.pop3.expire_days;
   s.login_delay_s = config.pop3.login_delay_s;
   s.max_auth_failures = config.auth.max_failures;
