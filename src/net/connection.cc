@@ -28,9 +28,13 @@ bool should_log_handshake_failure(uint64_t& suppressed) {
   return true;
 }
 
-// Read size per system call. Commands are short; 4 KiB holds a long pipelined batch and keeps
-// an idle connection small (DESIGN §7: a few KiB per idle connection).
-constexpr size_t kReadChunkOctets = 4096;
+// Read size per system call: a long pipelined batch in one read. The buffer belongs to the
+// loop thread, not the connection: the reader waits for readability without a buffer and reads
+// (non-blocking) only when data is there, so an idle connection holds no read buffer at all
+// (DESIGN §7: a few KiB per idle connection). Data is copied into the connection's inbox before
+// the reader suspends again, so connections of one thread never see each other's bytes.
+constexpr size_t kReadChunkOctets = 16 * 1024;
+thread_local char t_read_buffer[kReadChunkOctets];
 // Unprocessed input held while the session is busy (e.g. streaming a RETR). A client that
 // pipelines more than this without reading our replies is not a POP3 client; we stop reading
 // until the session catches up (mpop pipelines at most 100 commands, about 1.5 KiB).
@@ -67,6 +71,9 @@ Connection::~Connection() {
 
 void Connection::start() {
   auto self = shared_from_this();
+  // The reader reads only after readiness and must never block the loop (read_some).
+  asio::error_code ignored;
+  socket_.non_blocking(true, ignored);
   auto log_exception = [self](std::exception_ptr e) {
     if (e) {
       try {
@@ -112,7 +119,6 @@ void Connection::close_socket() {
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();
-  char buffer[kReadChunkOctets];
   while (!closed_) {
     if (tls_pending_) {
       // A handshake owns the socket; resume reading through TLS when it is done.
@@ -127,7 +133,7 @@ asio::awaitable<void> Connection::read_loop() {
       continue;
     }
     const uint64_t epoch = read_epoch_;
-    auto [ec, n] = co_await read_some(buffer, sizeof buffer);
+    auto [ec, n] = co_await read_some(t_read_buffer, sizeof t_read_buffer);
     if (epoch != read_epoch_ || tls_pending_) {
       // Read in plaintext before STLS took over: dropped unseen (RFC 2595 §4).
       continue;
@@ -138,7 +144,7 @@ asio::awaitable<void> Connection::read_loop() {
       co_return;
     }
     last_activity_ = std::chrono::steady_clock::now();
-    inbox_.append(buffer, n);
+    inbox_.append(t_read_buffer, n);  // before any suspension: the buffer is the thread's
     wake();
   }
 }
@@ -230,7 +236,21 @@ asio::awaitable<bool> Connection::wait_socket(asio::socket_base::wait_type type)
 asio::awaitable<std::tuple<asio::error_code, size_t>> Connection::read_some(char* buffer,
                                                                             size_t size) {
   if (!tls_) {
-    co_return co_await socket_.async_read_some(asio::buffer(buffer, size), kUseTuple);
+    // Readiness first, then a non-blocking read: no buffer is tied up while the client thinks.
+    // A read that filled the buffer is followed at once by another (more may be waiting).
+    for (;;) {
+      if (!read_may_have_more_ && !co_await wait_socket(asio::socket_base::wait_read)) {
+        co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
+      }
+      asio::error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buffer, size), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) {
+        read_may_have_more_ = false;
+        continue;
+      }
+      read_may_have_more_ = !ec && n == size;
+      co_return std::tuple(ec, n);
+    }
   }
   for (;;) {
     // Never touch OpenSSL once the socket is closed: its descriptor may be reused already.

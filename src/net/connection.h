@@ -100,7 +100,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;
   bool shutdown_requested_ = false;
   bool session_aborted_ = false;
-  bool in_pool_ = false;  // an action runs on the WorkPool; the watchdog waits for it
+  bool read_may_have_more_ = false;  // the last plain read filled the buffer
+  bool in_pool_ = false;             // an action runs on the WorkPool; the watchdog waits for it
 };
 
 }  // namespace poplar::net
