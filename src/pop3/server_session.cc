@@ -51,6 +51,10 @@ std::string_view close_reason_name(CloseReason reason) {
 
 namespace {
 
+// Output capacity kept between replies; a buffer grown beyond it by a streamed reply is freed
+// when that reply has been written.
+constexpr size_t kIdleOutputCapacity = 4096;
+
 std::string_view syntax_error_text(SyntaxError error) {
   switch (error) {
     case SyntaxError::kNone:
@@ -250,8 +254,14 @@ std::string_view SessionCore::pending_output() const {
 void SessionCore::consume_output(size_t n) {
   out_pos_ += std::min(n, out_.size() - out_pos_);
   if (out_pos_ == out_.size()) {
-    out_.clear();
     out_pos_ = 0;
+    if (!producer_ && out_.capacity() > kIdleOutputCapacity) {
+      // A long reply is over: give its buffer back, so a session that fetched mail and now
+      // idles costs what an idle session costs (DESIGN §7).
+      std::string().swap(out_);
+    } else {
+      out_.clear();
+    }
   }
 }
 
