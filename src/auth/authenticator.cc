@@ -84,6 +84,10 @@ Authenticator::Authenticator(std::string passwd_path, const Clock& clock)
   SystemRandom::instance().fill(fake_key_);
 }
 
+bool Authenticator::is_cheap(const AuthRequest& request) {
+  return request.method != AuthMethod::kScramLookup && passwd_file_.all_cheap_to_verify();
+}
+
 AuthResult Authenticator::authenticate(const AuthRequest& request) {
   switch (request.method) {
     case AuthMethod::kUserPass:

@@ -40,6 +40,11 @@ class Authenticator {
   //   kTemporary   the passwd-file cannot be read, or hashing ran out of memory
   AuthResult authenticate(const AuthRequest& request);
 
+  // True when authenticate(request) costs microseconds whoever the user is: USER/PASS, APOP or
+  // CRAM-MD5 against a passwd-file whose schemes are all cheap. SCRAM lookups may derive keys
+  // (PBKDF2) and are never cheap.
+  bool is_cheap(const AuthRequest& request);
+
   PasswdFile& passwd_file() { return passwd_file_; }
 
  private:

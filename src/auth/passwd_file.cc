@@ -181,6 +181,7 @@ struct PasswdFile::Snapshot {
   std::optional<FileIdentity> identity;
   std::unordered_map<std::string, PasswdEntry, StringHash, std::equal_to<>> users;
   Secret dummy{kFallbackDummy};
+  bool all_cheap = false;
 };
 
 PasswdFile::PasswdFile(std::string path, const Clock& clock)
@@ -201,6 +202,8 @@ Result<PasswdEntry> PasswdFile::lookup(std::string_view name) {
 }
 
 Secret PasswdFile::timing_dummy() { return current(false)->dummy; }
+
+bool PasswdFile::all_cheap_to_verify() { return current(false)->all_cheap; }
 
 Status PasswdFile::reload() { return current(true)->status; }
 
@@ -333,6 +336,11 @@ std::shared_ptr<const PasswdFile::Snapshot> PasswdFile::load(
       best = class_counts[cost_class];
       snap->dummy = entry->password;
     }
+  }
+  snap->all_cheap = is_cheap_to_verify(split_scheme(snap->dummy.view()).scheme);
+  for (const auto& [name, entry] : snap->users) {
+    snap->all_cheap =
+        snap->all_cheap && is_cheap_to_verify(split_scheme(entry.password.view()).scheme);
   }
   log::info("passwd-file-loaded")
       .kv("path", path_)

@@ -90,6 +90,11 @@ class PasswdFile {
   // verification result must be ignored.
   Secret timing_dummy();
 
+  // True when every entry's scheme and the timing dummy are cheap to verify
+  // (is_cheap_to_verify): then no password check of this file can stall an event loop, and
+  // known and unknown users cost the same wherever they are checked.
+  bool all_cheap_to_verify();
+
   // Checks the file now, ignoring kCheckInterval, and reloads it if it changed.
   // Error code: kTemporary (the file cannot be read).
   Status reload();

@@ -317,6 +317,18 @@ TEST_F(PasswdFileTest, TimingDummyFallsBackToAFixedSha512CryptHash) {
   EXPECT_TRUE(file.timing_dummy().view().starts_with("{SHA512-CRYPT}$6$"));
 }
 
+TEST_F(PasswdFileTest, AllCheapOnlyWhenEveryEntryAndTheDummyAre) {
+  write_file(path(), "a:{PLAIN}x\nb:{CRAM-MD5}0011\nc:{SSHA512}abcd\n");
+  PasswdFile cheap(path().string(), clock_);
+  EXPECT_TRUE(cheap.all_cheap_to_verify());
+  write_file(path(), "a:{PLAIN}x\nb:{PLAIN}y\nc:{SHA512-CRYPT}$6$salt$hash\n");
+  PasswdFile mixed(path().string(), clock_);
+  EXPECT_FALSE(mixed.all_cheap_to_verify());  // c would stall an event loop
+  write_file(path(), "# nobody yet\n");
+  PasswdFile empty(path().string(), clock_);
+  EXPECT_FALSE(empty.all_cheap_to_verify());  // unknown users cost the SHA512-CRYPT dummy
+}
+
 // A clock that threads may read while another advances it.
 class AtomicClock final : public Clock {
  public:

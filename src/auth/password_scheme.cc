@@ -673,6 +673,24 @@ bool is_supported_scheme(std::string_view scheme) { return find_kind(scheme).has
 
 bool is_plaintext_scheme(std::string_view scheme) { return find_kind(scheme) == Kind::kPlain; }
 
+bool is_cheap_to_verify(std::string_view scheme) {
+  std::optional<Kind> kind = find_kind(scheme);
+  if (!kind) {
+    return true;  // unknown schemes are refused at once
+  }
+  switch (*kind) {
+    case Kind::kPlain:
+    case Kind::kCramMd5:
+    case Kind::kSha256:
+    case Kind::kSha512:
+    case Kind::kSsha256:
+    case Kind::kSsha512:
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status verify_password(std::string_view stored, const Secret& password) {
   SchemeAndData parts = split_scheme(stored);
   std::optional<Kind> kind = find_kind(parts.scheme);

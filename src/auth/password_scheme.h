@@ -71,6 +71,10 @@ const std::vector<std::string_view>& supported_schemes();
 bool is_supported_scheme(std::string_view scheme);
 // True when the scheme keeps the password recoverable ({PLAIN}, {CLEARTEXT}).
 bool is_plaintext_scheme(std::string_view scheme);
+// True when verifying a password against the scheme costs microseconds (a comparison or one
+// digest: PLAIN, CRAM-MD5, SHA256/512, SSHA256/512), so it may run on an event loop instead of
+// the worker pool. The crypt family, bcrypt, Argon2 and SCRAM keys are deliberately slow.
+bool is_cheap_to_verify(std::string_view scheme);
 
 // Checks `password` against `stored` ("{SCHEME}data", or bare crypt(3) data).
 // Returns OK on a match. Error codes:

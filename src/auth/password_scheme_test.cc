@@ -137,6 +137,17 @@ TEST(PasswordSchemeTest, EverySchemeRoundTrips) {
   }
 }
 
+TEST(PasswordSchemeTest, CheapSchemesAreTheDigestsAndPlain) {
+  for (const char* s :
+       {"PLAIN", "cleartext", "CRAM-MD5", "SHA256", "SHA512", "SSHA256", "SSHA512"}) {
+    EXPECT_TRUE(is_cheap_to_verify(s)) << s;
+  }
+  for (const char* s : {"SHA512-CRYPT", "SHA256-CRYPT", "MD5-CRYPT", "CRYPT", "BLF-CRYPT",
+                        "ARGON2I", "ARGON2ID", "SCRAM-SHA-1", "SCRAM-SHA-256"}) {
+    EXPECT_FALSE(is_cheap_to_verify(s)) << s;
+  }
+}
+
 TEST(PasswordSchemeTest, SaltsDifferBetweenHashes) {
   SystemRandom& random = SystemRandom::instance();
   for (std::string_view scheme : {"SHA512-CRYPT", "ARGON2ID", "SSHA512", "BLF-CRYPT"}) {

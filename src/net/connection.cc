@@ -398,10 +398,15 @@ asio::awaitable<void> Connection::authenticate() {
   auto self = shared_from_this();
   auto request = std::make_shared<auth::AuthRequest>(session_.auth_request());
   SessionHost* host = &host_;
-  in_pool_ = true;
-  auto job = [host, request] { return host->authenticate(*request); };
-  auth::AuthResult result = co_await pool_.run(std::move(job));
-  in_pool_ = false;
+  auth::AuthResult result;
+  if (host_.authenticates_cheaply(*request)) {
+    result = host_.authenticate(*request);
+  } else {
+    in_pool_ = true;
+    auto job = [host, request] { return host->authenticate(*request); };
+    result = co_await pool_.run(std::move(job));
+    in_pool_ = false;
+  }
   if (result.status.code() == ErrorCode::kAuthFailed) {
     auto delay = host_.on_auth_failure(request->remote_ip, request->user);
     if (delay.count() > 0 && !closed_) {

@@ -35,8 +35,11 @@ class SessionHost {
 
   virtual pop3::SessionConfig session_config(const ConnectionInfo& connection) = 0;
 
-  // Blocking (password hashing): runs on the worker pool.
+  // Blocking (password hashing): runs on the worker pool, or on the I/O thread when
+  // authenticates_cheaply(request) says it costs microseconds (a worker-pool round trip costs
+  // more than a {PLAIN} comparison).
   virtual auth::AuthResult authenticate(const auth::AuthRequest& request) = 0;
+  virtual bool authenticates_cheaply(const auth::AuthRequest&) { return false; }
   // How long to wait before telling the client that its login failed (grows with repeated
   // failures per address and per user). Records the failure.
   virtual std::chrono::milliseconds on_auth_failure(const std::string& remote_ip,

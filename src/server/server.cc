@@ -59,6 +59,10 @@ auth::AuthResult Server::authenticate(const auth::AuthRequest& request) {
   return authenticator_.authenticate(request);
 }
 
+bool Server::authenticates_cheaply(const auth::AuthRequest& request) {
+  return authenticator_.is_cheap(request);
+}
+
 std::chrono::milliseconds Server::on_auth_failure(const std::string& remote_ip,
                                                   const std::string& user) {
   return throttle_.delay_after_failure(remote_ip, user);
