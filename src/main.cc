@@ -1,9 +1,11 @@
 // poplar: one binary, subcommands (CLI11). The only file not in a library: it parses the
 // command line and hands over to the command modules. Exit codes follow sysexits(3).
 #include <CLI/CLI.hpp>
+#include <string_view>
 
 #include "admin/hash_command.h"
 #include "admin/user_command.h"
+#include "bench/bench_command.h"
 #include "server/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -11,15 +13,24 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("poplar ") + POPLAR_VERSION);
   app.require_subcommand(1);
   app.footer(
-      "Exit codes (sysexits): 0 ok, 64 usage, 65 data, 66 no input, 71 OS error, 74 I/O error,\n"
-      "75 temporary failure, 78 configuration error.");
+      "Exit codes (sysexits): 0 ok, 64 usage, 65 data, 66 no input, 69 unavailable, 71 OS error,\n"
+      "74 I/O error, 75 temporary failure, 78 configuration error; `poplar bench` exits 1 when\n"
+      "its run had errors or verify failures.");
   poplar::server::add_serve_command(app);
   poplar::admin::add_user_commands(app);
   poplar::admin::add_hash_command(app);
+  poplar::bench::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);
+    // `poplar bench` promises EX_USAGE for a bad command line (docs/bench.md), not CLI11's own
+    // codes; a RuntimeError carries the command's exit code and is passed on as it is.
+    if (code != 0 && argc > 1 && std::string_view(argv[1]) == "bench" &&
+        dynamic_cast<const CLI::RuntimeError*>(&e) == nullptr) {
+      return poplar::bench::kExitUsage;
+    }
+    return code;
   }
   return 0;
 }
