@@ -159,7 +159,8 @@ asio::awaitable<void> Connection::process_loop() {
   if (info_.tls_mode == TlsMode::kImplicit) {
     // RFC 8314 §3.3: handshake first, greet after. The watchdog's pre-login deadline covers
     // a client that stalls mid-handshake.
-    if (!co_await start_tls()) {
+    const bool secured = co_await start_tls();
+    if (!secured) {
       close_socket();
       co_return;
     }
@@ -239,8 +240,13 @@ asio::awaitable<std::tuple<asio::error_code, size_t>> Connection::read_some(char
     // Readiness first, then a non-blocking read: no buffer is tied up while the client thinks.
     // A read that filled the buffer is followed at once by another (more may be waiting).
     for (;;) {
-      if (!read_may_have_more_ && !co_await wait_socket(asio::socket_base::wait_read)) {
-        co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
+      if (!read_may_have_more_) {
+        // (co_await results go into named variables: GCC 12 miscompiles some coroutines that
+        // co_await inside a condition.)
+        const bool readable = co_await wait_socket(asio::socket_base::wait_read);
+        if (!readable) {
+          co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
+        }
       }
       asio::error_code ec;
       size_t n = socket_.read_some(asio::buffer(buffer, size), ec);
@@ -386,7 +392,8 @@ asio::awaitable<void> Connection::upgrade_to_tls() {
     co_return;
   }
   session_.consume_output(ok.size());
-  if (!co_await start_tls()) {
+  const bool secured = co_await start_tls();
+  if (!secured) {
     close_socket();
     co_return;
   }

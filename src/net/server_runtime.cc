@@ -180,6 +180,9 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
   info.local_address = std::move(local);
   info.loopback = is_loopback(remote.address());
   info.tls_mode = tls;
+  // Replies are written whole; a reply written in more than one piece (a RETR's +OK, then its
+  // body) must not wait for the client's delayed ACK (Nagle).
+  socket.set_option(asio::ip::tcp::no_delay(true), ec);
 
   auto verdict = limiter_.try_acquire(info.remote_ip);
   if (verdict != ConnectionLimiter::Verdict::kAccepted) {

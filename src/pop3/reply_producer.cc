@@ -47,18 +47,22 @@ Result<bool> ScanListProducer::produce(std::string& out, size_t target_octets) {
 }
 
 MessageProducer::MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options)
-    : reader_(std::move(reader)),
-      stuffer_(options),
-      block_(std::make_unique<char[]>(kReadBlockOctets)) {}
+    : reader_(std::move(reader)), stuffer_(options) {}
 
 Result<bool> MessageProducer::produce(std::string& out, size_t target_octets) {
+  // The read block is only used inside this call, so one per thread serves every reply of
+  // every session on it: no 64 KiB allocation per RETR.
+  thread_local std::unique_ptr<char[]> block = std::make_unique<char[]>(kReadBlockOctets);
+  // Stuffing can at most double a block (LF -> CRLF, "." -> ".."): reserve once instead of
+  // growing the string step by step while the first blocks arrive.
+  out.reserve(target_octets + 2 * kReadBlockOctets);
   while (out.size() < target_octets) {
     if (stuffer_.done()) {  // TOP has what it needs; the rest of the message is not read
       stuffer_.finish(out);
       return true;
     }
     size_t want = std::clamp(target_octets - out.size(), kMinReadOctets, kReadBlockOctets);
-    Result<size_t> got = reader_->read(std::span<char>(block_.get(), want));
+    Result<size_t> got = reader_->read(std::span<char>(block.get(), want));
     if (!got.is_ok()) {
       return got.status();
     }
@@ -69,7 +73,7 @@ Result<bool> MessageProducer::produce(std::string& out, size_t target_octets) {
       stuffer_.finish(out);
       return true;
     }
-    stuffer_.feed(std::string_view(block_.get(), *got), out);
+    stuffer_.feed(std::string_view(block.get(), *got), out);
   }
   return false;
 }

@@ -64,7 +64,6 @@ class MessageProducer final : public ReplyProducer {
  private:
   store::MessageReaderPtr reader_;
   DotStuffer stuffer_;
-  std::unique_ptr<char[]> block_;  // freed with the producer when the reply ends
 };
 
 }  // namespace poplar::pop3

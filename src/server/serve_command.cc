@@ -11,6 +11,7 @@
 #include "net/server_runtime.h"
 #include "server/demo.h"
 #include "server/privileges.h"
+#include "server/process_limits.h"
 #include "server/server.h"
 #include "tls/tls_context.h"
 
@@ -113,6 +114,15 @@ int serve(const ServeOptions& options) {
       log::info("tls-reloaded").kv("sha256", context->fingerprint());
     }
   };
+  // Before the privilege drop: only root may raise the hard descriptor limit.
+  tune_malloc();
+  const uint64_t fd_limit = raise_open_file_limit(config->limits.max_connections);
+  if (fd_limit < config->limits.max_connections * kDescriptorsPerSession + kDescriptorsReserve) {
+    log::warning("fd-limit-low")
+        .kv("limit", fd_limit)
+        .kv("max_connections", static_cast<uint64_t>(config->limits.max_connections))
+        .kv("hint", "logins beyond about limit/2 sessions fail with [SYS/TEMP]");
+  }
   net::ServerRuntime runtime(server, runtime_options);
 
   std::vector<std::string> addresses;
