@@ -2,7 +2,9 @@
 #   make run    install dependencies, build, start the demo server (foreground)
 #   make test   install dependencies, build (debug + asan-ubsan), run every test
 #   make fuzz   run every libFuzzer target for 10 minutes (developers)
-.PHONY: all deps build run test fuzz format clean
+#   make bench  install Dovecot, build, compare Poplar with Dovecot; writes docs/benchmarks.md
+#               (BENCH_ARGS=--quick for a 2-minute smoke run)
+.PHONY: all deps build run test fuzz bench format clean
 
 JOBS ?= $(shell nproc)
 
@@ -27,6 +29,13 @@ fuzz: deps
 	@cmake --preset fuzz >/dev/null
 	@cmake --build --preset fuzz -j $(JOBS)
 	@tests/run_fuzzers 100000000 600 0
+
+# Poplar against Dovecot default and tuned on one generated data set (about 10 minutes on
+# 2 cores, needs root). Results: build/bench/results.json and docs/benchmarks.md.
+bench:
+	@scripts/install-deps --bench
+	@$(MAKE) --no-print-directory build
+	@scripts/bench $(BENCH_ARGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
