@@ -1,5 +1,8 @@
 #include "net/server_runtime.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <csignal>
 #include <functional>
 #include <unordered_set>
@@ -127,31 +130,34 @@ Status ServerRuntime::bind(const std::vector<ListenerSpec>& listeners) {
     if (ec) {
       return Status::from_errno(ec.value(), "listen on " + address);
     }
-    acceptors_.push_back(std::move(acceptor));
-    acceptor_tls_.push_back(listener.tls);
+    ports_.push_back(acceptor->local_endpoint(ec).port());
+    // The other loops watch the same listening socket through their own descriptor.
+    for (size_t i = 1; i < loops_.size(); ++i) {
+      int fd = ::dup(acceptor->native_handle());
+      if (fd < 0) {
+        return Status::from_errno(errno, "listen on " + address + ": dup");
+      }
+      auto copy = std::make_unique<asio::ip::tcp::acceptor>(loops_[i]->context);
+      copy->assign(endpoint->protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        return Status::from_errno(ec.value(), "listen on " + address);
+      }
+      acceptors_.push_back({std::move(copy), i, listener.tls});
+    }
+    acceptors_.push_back({std::move(acceptor), 0, listener.tls});
   }
   return Status::ok();
 }
 
-std::vector<uint16_t> ServerRuntime::bound_ports() const {
-  std::vector<uint16_t> ports;
-  for (const auto& acceptor : acceptors_) {
-    asio::error_code ec;
-    ports.push_back(acceptor->local_endpoint(ec).port());
-  }
-  return ports;
-}
+std::vector<uint16_t> ServerRuntime::bound_ports() const { return ports_; }
 
-ServerRuntime::Loop& ServerRuntime::next_loop() {
-  return *loops_[next_loop_.fetch_add(1, std::memory_order_relaxed) % loops_.size()];
-}
-
-asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& acceptor, TlsMode tls) {
+asio::awaitable<void> ServerRuntime::accept_loop(asio::ip::tcp::acceptor& acceptor, Loop& loop,
+                                                 TlsMode tls) {
   asio::error_code ignored;
   std::string local = acceptor.local_endpoint(ignored).address().to_string() + ":" +
                       std::to_string(acceptor.local_endpoint(ignored).port());
   while (!stopping_) {
-    Loop& loop = next_loop();
     auto [ec, socket] = co_await acceptor.async_accept(loop.context, kUseTuple);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) {
@@ -212,19 +218,17 @@ void ServerRuntime::start_connection(Loop& loop, asio::ip::tcp::socket socket, s
     return;
   }
   log::info("connect").kv("rip", info.remote_ip).kv("lip", info.local_address);
-  asio::post(loop.context,
-             [this, &loop, socket = std::move(socket), info = std::move(info)]() mutable {
-               std::string ip = info.remote_ip;
-               auto connection = std::make_shared<Connection>(std::move(socket), std::move(info),
-                                                              host_, *pool_, options_.tls, nullptr);
-               Connection* raw = connection.get();
-               loop.connections.insert(raw);
-               connection->set_on_closed([this, &loop, raw, ip] {
-                 loop.connections.erase(raw);
-                 limiter_.release(ip);
-               });
-               connection->start();
-             });
+  // Already on the loop's own thread (it accepted the socket): no hand-off.
+  std::string ip = info.remote_ip;
+  auto connection = std::make_shared<Connection>(std::move(socket), std::move(info), host_, *pool_,
+                                                 options_.tls, nullptr);
+  Connection* raw = connection.get();
+  loop.connections.insert(raw);
+  connection->set_on_closed([this, &loop, raw, ip] {
+    loop.connections.erase(raw);
+    limiter_.release(ip);
+  });
+  connection->start();
 }
 
 void ServerRuntime::run() {
@@ -250,17 +254,17 @@ void ServerRuntime::run() {
         stop();
       };
   signals.async_wait(on_signal);
-  for (size_t i = 0; i < acceptors_.size(); ++i) {
-    asio::co_spawn(loops_[0]->context, accept_loop(*acceptors_[i], acceptor_tls_[i]),
-                   [](std::exception_ptr e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                         log::error("accept-loop-failed").kv("error", ex.what());
-                       }
-                     }
-                   });
+  for (LoopAcceptor& a : acceptors_) {
+    Loop& loop = *loops_[a.loop];
+    asio::co_spawn(loop.context, accept_loop(*a.acceptor, loop, a.tls), [](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          log::error("accept-loop-failed").kv("error", ex.what());
+        }
+      }
+    });
   }
   // Keep every loop alive until stop(), even with no connection on it.
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
@@ -302,10 +306,10 @@ void ServerRuntime::stop() {
   if (stopping_.exchange(true)) {
     return;
   }
-  for (auto& acceptor : acceptors_) {
-    asio::post(loops_[0]->context, [&acceptor] {
+  for (LoopAcceptor& a : acceptors_) {
+    asio::post(loops_[a.loop]->context, [&a] {
       asio::error_code ignored;
-      acceptor->close(ignored);
+      a.acceptor->close(ignored);
     });
   }
   for (auto& loop : loops_) {

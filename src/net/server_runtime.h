@@ -1,7 +1,11 @@
 // ServerRuntime: the event loops of `poplar serve`. One io_context per I/O thread (one per
-// core by default), acceptors on the first, each accepted socket handed round-robin to the
-// next loop, a WorkPool for blocking work, connection caps, and graceful shutdown on
-// SIGTERM/SIGINT (sessions end without UPDATE; a running UPDATE finishes first).
+// core by default); every loop accepts on every listening socket (each holds a dup of the
+// descriptor in its own epoll set), so a connection lives on the loop that accepted it and is
+// never handed across threads — a cross-thread wake-up costs more than a short POP3 session's
+// own work on a virtual machine. No SO_REUSEPORT: a second server started on the same port by
+// mistake must fail with "address in use", not quietly take half the connections. Also a
+// WorkPool for blocking work, connection caps, and graceful shutdown on SIGTERM/SIGINT
+// (sessions end without UPDATE; a running UPDATE finishes first).
 //
 // Thread-safety: bind() and run() are called from the main thread; stop() from any thread.
 #pragma once
@@ -57,18 +61,22 @@ class ServerRuntime {
 
  private:
   struct Loop;
-  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, TlsMode tls);
+  // One listening socket as seen by one loop.
+  struct LoopAcceptor {
+    std::unique_ptr<asio::ip::tcp::acceptor> acceptor;  // on loops_[loop]->context
+    size_t loop;
+    TlsMode tls;
+  };
+  asio::awaitable<void> accept_loop(asio::ip::tcp::acceptor& acceptor, Loop& loop, TlsMode tls);
   void start_connection(Loop& loop, asio::ip::tcp::socket socket, std::string local, TlsMode tls);
-  Loop& next_loop();
 
   SessionHost& host_;
   RuntimeOptions options_;
   std::vector<std::unique_ptr<Loop>> loops_;
-  std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
-  std::vector<TlsMode> acceptor_tls_;  // parallel to acceptors_
+  std::vector<uint16_t> ports_;          // per listener, in configuration order
+  std::vector<LoopAcceptor> acceptors_;  // every listener × every loop
   std::unique_ptr<WorkPool> pool_;
   ConnectionLimiter limiter_;
-  std::atomic<size_t> next_loop_{0};
   std::atomic<bool> stopping_{false};
 };
 
