@@ -92,8 +92,13 @@ class FakeMaildrop final : public store::Maildrop {
  public:
   explicit FakeMaildrop(std::shared_ptr<FakeMaildropData> data) : data_(std::move(data)) {
     ++data_->open_count;
+    // The UIDL views must outlive changes a test makes to data_ later: they point into this
+    // maildrop's own copies, made in full before the first view is taken.
     for (const FakeMessage& m : data_->messages) {
-      infos_.push_back({stored_wire_size(m.content), m.uidl});
+      uidls_.push_back(m.uidl);
+    }
+    for (size_t i = 0; i < uidls_.size(); ++i) {
+      infos_.push_back({stored_wire_size(data_->messages[i].content), uidls_[i]});
     }
   }
 
@@ -118,6 +123,7 @@ class FakeMaildrop final : public store::Maildrop {
 
  private:
   std::shared_ptr<FakeMaildropData> data_;
+  std::vector<std::string> uidls_;
   std::vector<store::MessageInfo> infos_;
 };
 

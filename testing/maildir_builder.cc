@@ -5,6 +5,9 @@
 // Thread-safety: one builder per thread.
 #include "testing/maildir_builder.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +86,18 @@ std::vector<std::string> MaildirBuilder::files() const {
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+void MaildirBuilder::backdate_directories(int64_t seconds) {
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  struct timespec times[2] = {now, now};
+  times[0].tv_sec -= seconds;
+  times[1].tv_sec -= seconds;
+  for (const char* sub : {"new", "cur"}) {
+    std::string dir = (path_ / sub).string();
+    check(utimensat(AT_FDCWD, dir.c_str(), times, 0) == 0, "utimensat " + dir);
+  }
 }
 
 }  // namespace poplar::testing

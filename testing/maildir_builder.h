@@ -66,6 +66,12 @@ class MaildirBuilder {
   // Every file in new/ and cur/ (relative paths, sorted), dot-files included.
   std::vector<std::string> files() const;
 
+  // Sets the mtime of new/ and cur/ `seconds` into the past (their ctime becomes now: no call
+  // can set it back). Together with a store clock running ahead, it makes the directories look
+  // long settled, and any later change to them stamps a different mtime whatever the clock's
+  // granularity, so tests of "changed after the index was written" are deterministic.
+  void backdate_directories(int64_t seconds);
+
  private:
   std::filesystem::path path_;
   MaildirNameGenerator names_;

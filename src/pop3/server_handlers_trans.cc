@@ -83,7 +83,8 @@ void SessionCore::handle_uidl(const ParsedCommand& command) {
       return;
     }
     // RFC 1939 §7: exactly one SP, nothing after the unique-id.
-    reply_ok(std::to_string(command.args.message->value) + " " + messages[index->value].uidl);
+    reply_ok(std::to_string(command.args.message->value) + " " +
+             std::string(messages[index->value].uidl));
     return;
   }
   reply_ok("Unique-ID listing follows.");

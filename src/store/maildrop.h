@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -28,14 +29,18 @@ struct MessageInfo {
   uint64_t size_octets = 0;
   // Unique within the maildrop, 1–70 characters of 0x21–0x7E, stable forever: across
   // sessions, restarts, flag changes and loss of the index file (RFC 1939 §7).
-  std::string uidl;
+  // The characters belong to the Maildrop (a Maildir keeps them in the storage of its file
+  // names, so a snapshot of 100,000 messages does not cost 100,000 allocations): the view is
+  // valid exactly as long as the Maildrop that returned it lives. Copy it to keep it longer.
+  std::string_view uidl;
 };
 
 class Maildrop {
  public:
   virtual ~Maildrop() = default;
 
-  // The snapshot taken at open, in maildrop order (oldest first).
+  // The snapshot taken at open, in maildrop order (oldest first). Valid, like the UIDLs it
+  // points to, as long as this Maildrop lives.
   virtual const std::vector<MessageInfo>& messages() const = 0;
 
   // REQUIRES: index < messages().size().

@@ -38,6 +38,11 @@ std::string wire_form(std::string_view stored) {
   return out;
 }
 
+struct Info {
+  uint64_t size_octets;
+  std::string uidl;
+};
+
 struct Sample {
   const char* what;
   std::string bytes;
@@ -97,9 +102,17 @@ class StoreConformanceTest : public ::testing::Test {
     return out;
   }
 
-  std::vector<MessageInfo> infos(const std::string& location) {
+  // The snapshot of a session that has ended: copies, since MessageInfo::uidl is a view that
+  // lives only as long as its Maildrop.
+  std::vector<Info> infos(const std::string& location) {
     MaildropPtr drop = open_ok(location);
-    return drop ? drop->messages() : std::vector<MessageInfo>{};
+    std::vector<Info> out;
+    if (drop) {
+      for (const MessageInfo& m : drop->messages()) {
+        out.push_back(Info{m.size_octets, std::string(m.uidl)});
+      }
+    }
+    return out;
   }
 
   // A location holding the samples, in order.
@@ -144,9 +157,9 @@ TYPED_TEST_P(StoreConformanceTest, SizesOfKnownMessages) {
   this->backend_.deliver(location, "abc");         // CRLF appended: 5
   this->backend_.deliver(location, "");            // 0
   this->backend_.deliver(location, ".\n");         // stuffing not counted: 3
-  std::vector<MessageInfo> got = this->infos(location);
+  std::vector<Info> got = this->infos(location);
   std::vector<uint64_t> sizes;
-  for (const MessageInfo& m : got) {
+  for (const Info& m : got) {
     sizes.push_back(m.size_octets);
   }
   EXPECT_EQ(sizes, (std::vector<uint64_t>{6, 6, 5, 5, 0, 3}));
@@ -174,7 +187,7 @@ TYPED_TEST_P(StoreConformanceTest, UidlsAreValidAndUnique) {
     this->backend_.deliver(location, "Subject: " + std::to_string(i) + "\n\nsame body\n");
   }
   std::set<std::string> seen;
-  for (const MessageInfo& m : this->infos(location)) {
+  for (const Info& m : this->infos(location)) {
     EXPECT_TRUE(store::is_valid_uidl(m.uidl)) << m.uidl;
     EXPECT_TRUE(seen.insert(m.uidl).second) << "duplicate " << m.uidl;
   }
@@ -183,8 +196,8 @@ TYPED_TEST_P(StoreConformanceTest, UidlsAreValidAndUnique) {
 
 TYPED_TEST_P(StoreConformanceTest, UidlsAndSizesAreStableAcrossSessions) {
   std::string location = this->sample_location();
-  std::vector<MessageInfo> first = this->infos(location);
-  std::vector<MessageInfo> second = this->infos(location);
+  std::vector<Info> first = this->infos(location);
+  std::vector<Info> second = this->infos(location);
   ASSERT_EQ(first.size(), second.size());
   for (size_t i = 0; i < first.size(); ++i) {
     EXPECT_EQ(first[i].uidl, second[i].uidl);
@@ -194,12 +207,12 @@ TYPED_TEST_P(StoreConformanceTest, UidlsAndSizesAreStableAcrossSessions) {
 
 TYPED_TEST_P(StoreConformanceTest, UidlsAndSizesSurviveTheLossOfCaches) {
   std::string location = this->sample_location();
-  std::vector<MessageInfo> first = this->infos(location);
+  std::vector<Info> first = this->infos(location);
   this->backend_.lose_caches(location);
-  std::vector<MessageInfo> rebuilt = this->infos(location);
+  std::vector<Info> rebuilt = this->infos(location);
   this->backend_.lose_caches(location);
   this->backend_.deliver(location, "one more\n");
-  std::vector<MessageInfo> with_new = this->infos(location);
+  std::vector<Info> with_new = this->infos(location);
   ASSERT_EQ(first.size(), rebuilt.size());
   ASSERT_EQ(with_new.size(), first.size() + 1);
   for (size_t i = 0; i < first.size(); ++i) {
@@ -211,14 +224,14 @@ TYPED_TEST_P(StoreConformanceTest, UidlsAndSizesSurviveTheLossOfCaches) {
 
 TYPED_TEST_P(StoreConformanceTest, UidlsOfKeptMessagesSurviveDeletionOfOthers) {
   std::string location = this->sample_location();
-  std::vector<MessageInfo> before = this->infos(location);
+  std::vector<Info> before = this->infos(location);
   {
     MaildropPtr drop = this->open_ok(location);
     ASSERT_TRUE(drop);
     const size_t doomed[] = {0, 2, 4};
     ASSERT_TRUE(drop->commit_update(doomed).is_ok());
   }
-  std::vector<MessageInfo> after = this->infos(location);
+  std::vector<Info> after = this->infos(location);
   std::vector<std::string> expected;
   for (size_t i = 0; i < before.size(); ++i) {
     if (i != 0 && i != 2 && i != 4) {
@@ -226,7 +239,7 @@ TYPED_TEST_P(StoreConformanceTest, UidlsOfKeptMessagesSurviveDeletionOfOthers) {
     }
   }
   std::vector<std::string> got;
-  for (const MessageInfo& m : after) {
+  for (const Info& m : after) {
     got.push_back(m.uidl);
   }
   EXPECT_EQ(got, expected);
@@ -278,7 +291,7 @@ TYPED_TEST_P(StoreConformanceTest, CommitRemovesExactlyTheGivenMessages) {
 
 TYPED_TEST_P(StoreConformanceTest, CommitIsIdempotent) {
   std::string location = this->sample_location();
-  std::vector<MessageInfo> before = this->infos(location);
+  std::vector<Info> before = this->infos(location);
   {
     MaildropPtr drop = this->open_ok(location);
     ASSERT_TRUE(drop);
@@ -287,7 +300,7 @@ TYPED_TEST_P(StoreConformanceTest, CommitIsIdempotent) {
     EXPECT_TRUE(drop->commit_update(doomed).is_ok());
     EXPECT_TRUE(drop->commit_update({}).is_ok());
   }
-  std::vector<MessageInfo> after = this->infos(location);
+  std::vector<Info> after = this->infos(location);
   ASSERT_EQ(after.size(), before.size() - 2);
   EXPECT_EQ(after.front().uidl, before[1].uidl);
   EXPECT_EQ(after.back().uidl, before[5].uidl);
@@ -296,7 +309,7 @@ TYPED_TEST_P(StoreConformanceTest, CommitIsIdempotent) {
 TYPED_TEST_P(StoreConformanceTest, EndingASessionWithoutCommitChangesNothing) {
   std::string location = this->sample_location();
   std::vector<std::string> before = this->contents(location);
-  std::vector<MessageInfo> infos_before = this->infos(location);
+  std::vector<Info> infos_before = this->infos(location);
   {
     MaildropPtr drop = this->open_ok(location);
     ASSERT_TRUE(drop);
@@ -305,7 +318,7 @@ TYPED_TEST_P(StoreConformanceTest, EndingASessionWithoutCommitChangesNothing) {
     }
   }  // dropped connection: no commit_update()
   EXPECT_EQ(this->contents(location), before);
-  std::vector<MessageInfo> infos_after = this->infos(location);
+  std::vector<Info> infos_after = this->infos(location);
   ASSERT_EQ(infos_after.size(), infos_before.size());
   for (size_t i = 0; i < infos_before.size(); ++i) {
     EXPECT_EQ(infos_after[i].uidl, infos_before[i].uidl);
@@ -331,12 +344,51 @@ TYPED_TEST_P(StoreConformanceTest, MessageRemovedBehindTheSessionsBackIsNotFound
   std::string location = this->sample_location();
   MaildropPtr drop = this->open_ok(location);
   ASSERT_TRUE(drop);
-  this->backend_.remove_behind_the_back(location, drop->messages()[2].uidl);
+  this->backend_.remove_behind_the_back(location, std::string(drop->messages()[2].uidl));
   EXPECT_EQ(drop->open_message(2).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(this->read_all(*drop, 3, 4096), samples()[3].bytes);
   // Deleting a message that is already gone counts as done.
   const size_t doomed[] = {2};
   EXPECT_TRUE(drop->commit_update(doomed).is_ok());
+}
+
+TYPED_TEST_P(StoreConformanceTest, UidlViewsStayValidAndUnchangedForTheWholeSession) {
+  std::string location = this->sample_location();
+  MaildropPtr drop = this->open_ok(location);
+  ASSERT_TRUE(drop);
+  std::vector<std::string_view> views;
+  std::vector<std::string> copies;
+  for (const MessageInfo& m : drop->messages()) {
+    views.push_back(m.uidl);
+    copies.emplace_back(m.uidl);
+  }
+  auto expect_unchanged = [&](const char* after) {
+    SCOPED_TRACE(after);
+    ASSERT_EQ(drop->messages().size(), copies.size());
+    for (size_t i = 0; i < copies.size(); ++i) {
+      EXPECT_EQ(drop->messages()[i].uidl.data(), views[i].data()) << i;
+      EXPECT_EQ(views[i], copies[i]) << i;
+    }
+  };
+  // Everything a session and the world around it do must leave the snapshot's UIDLs alone.
+  this->backend_.deliver(location, "delivered during the session\n");
+  expect_unchanged("a delivery");
+  this->backend_.remove_behind_the_back(location, copies[1]);
+  EXPECT_EQ(drop->open_message(1).status().code(), ErrorCode::kNotFound);
+  expect_unchanged("a removal behind the session's back");
+  for (size_t i = 2; i < copies.size(); ++i) {
+    (void)this->read_all(*drop, i, 4096);
+  }
+  expect_unchanged("reading every message");
+  const size_t doomed[] = {0, 1, 3};
+  EXPECT_TRUE(drop->commit_update(doomed).is_ok());
+  expect_unchanged("commit_update");
+  // A second session sees the survivors under the same UIDLs, with views of its own.
+  drop.reset();
+  std::vector<Info> next = this->infos(location);
+  ASSERT_EQ(next.size(), copies.size() - 3 + 1);
+  EXPECT_EQ(next[0].uidl, copies[2]);
+  EXPECT_EQ(next[1].uidl, copies[4]);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest, NewLocationIsAnEmptyMaildrop,
@@ -349,7 +401,8 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest, NewLocationIsAnEmptyMaildrop,
                             CommitRemovesExactlyTheGivenMessages, CommitIsIdempotent,
                             EndingASessionWithoutCommitChangesNothing,
                             MailArrivingDuringASessionAppearsInTheNextOne,
-                            MessageRemovedBehindTheSessionsBackIsNotFound);
+                            MessageRemovedBehindTheSessionsBackIsNotFound,
+                            UidlViewsStayValidAndUnchangedForTheWholeSession);
 
 using AllBackends = ::testing::Types<MaildirBackend, MaildirSizedNamesBackend, MemoryBackend>;
 

@@ -93,6 +93,20 @@ void FaultInjectionFileSystem::reset() {
   record_.clear();
 }
 
+void FaultInjectionFileSystem::set_now_offset_ns(int64_t offset_ns) {
+  std::lock_guard<std::mutex> guard(mutex_);
+  now_offset_ns_ = offset_ns;
+}
+
+int64_t FaultInjectionFileSystem::now_ns() {
+  int64_t offset = 0;
+  {
+    std::lock_guard<std::mutex> guard(mutex_);
+    offset = now_offset_ns_;
+  }
+  return FileSystemWrapper::now_ns() + offset;
+}
+
 uint64_t FaultInjectionFileSystem::operation_count() const {
   std::lock_guard<std::mutex> guard(mutex_);
   return counter_;
@@ -122,6 +136,8 @@ std::string_view FaultInjectionFileSystem::op_name(Op op) {
       return "stat";
     case Op::kOpenForRead:
       return "open_for_read";
+    case Op::kReadFile:
+      return "read_file";
     case Op::kCreateFile:
       return "create_file";
     case Op::kRename:
@@ -199,6 +215,15 @@ Result<SequentialFilePtr> FaultInjectionFileSystem::open_for_read(const std::str
   }
   return SequentialFilePtr(
       std::make_unique<CountingSequentialFile>(*this, std::move(file).value(), path));
+}
+
+Result<FileContents> FaultInjectionFileSystem::read_file(const std::string& path,
+                                                         uint64_t max_bytes) {
+  Status injected = begin(Op::kReadFile, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::read_file(path, max_bytes);
 }
 
 Result<WritableFilePtr> FaultInjectionFileSystem::create_file(const std::string& path,

@@ -1,8 +1,8 @@
 // FaultInjectionFileSystem: a test-only FileSystemWrapper that numbers every operation (also
 // the reads, writes, syncs and closes on the files it hands out), records them, and can fail
 // operation N, every operation from N on (a dead disk, or a crash: nothing after N happens), or
-// whatever a hook selects, with a chosen errno. Built into poplar_testing_store, never into
-// poplar_store or the server.
+// whatever a hook selects, with a chosen errno. It can also shift the clock (now_ns()). Built into
+// poplar_testing_store, never into poplar_store or the server.
 //
 // Must never: be linked into production code; change data it forwards.
 //
@@ -27,6 +27,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
     kListDirectory,
     kStat,
     kOpenForRead,
+    kReadFile,
     kCreateFile,
     kRename,
     kUnlink,
@@ -54,7 +55,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   void fail_from(uint64_t n, int err);
   // Consulted for every operation that fail_at/fail_from let through.
   void set_hook(Hook hook);
-  // Forgets faults, the hook, the counter and the record.
+  // Forgets faults, the hook, the counter and the record (not the clock offset).
   void reset();
 
   uint64_t operation_count() const;
@@ -66,12 +67,18 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   Status list_directory(const std::string& path, DirectoryListing* out) override;
   Result<FileInfo> stat(const std::string& path) override;
   Result<SequentialFilePtr> open_for_read(const std::string& path) override;
+  Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) override;
   Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Result<bool> make_directory(const std::string& path, uint32_t mode) override;
   Status sync_directory(const std::string& path) override;
   Result<FileLockPtr> lock_file(const std::string& path) override;
+  // Not an operation: it is neither recorded nor failed (see set_now_offset_ns).
+  int64_t now_ns() override;
+  // Adds this to every now_ns(), e.g. an hour so that every directory looks long settled, or
+  // a negative amount so that they look just changed.
+  void set_now_offset_ns(int64_t offset_ns);
 
   // Used by the file objects handed out: records the operation and returns the injected error
   // (a non-OK Status) or OK.
@@ -83,6 +90,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   uint64_t fail_at_ = 0;  // 0: none
   bool fail_after_ = false;
   int fail_errno_ = 0;
+  int64_t now_offset_ns_ = 0;
   Hook hook_;
   std::vector<Record> record_;
 };

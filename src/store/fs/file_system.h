@@ -13,6 +13,7 @@
 // time.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -38,6 +39,36 @@ enum class FileType : uint8_t {
 struct FileInfo {
   FileType type = FileType::kUnknown;
   uint64_t size_bytes = 0;
+  // The identity and change times of the inode (st_dev, st_ino, st_mtim, st_ctim), in
+  // nanoseconds since the epoch. A Maildir compares them for its directories to learn whether
+  // a listing it recorded is still the directory's content (docs/formats/maildir.md).
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+};
+
+// A whole file read into one heap block. Only the first size() bytes are meaningful (the
+// block may be a little larger); nothing in it is initialised beyond what was read.
+class FileContents {
+ public:
+  FileContents() = default;
+  FileContents(std::unique_ptr<char[]> bytes, size_t size)
+      : bytes_(std::move(bytes)), size_(size) {}
+  // A copy of `text`, for tests and for callers that hold bytes already.
+  static FileContents copy_of(std::string_view text) {
+    auto bytes = std::make_unique_for_overwrite<char[]>(text.empty() ? 1 : text.size());
+    std::copy(text.begin(), text.end(), bytes.get());
+    return FileContents(std::move(bytes), text.size());
+  }
+  char* data() { return bytes_.get(); }
+  const char* data() const { return bytes_.get(); }
+  size_t size() const { return size_; }
+  std::string_view view() const { return std::string_view(bytes_.get(), size_); }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+  size_t size_ = 0;
 };
 
 // The names in one directory, without "." and "..", in readdir() order. All names live in one
@@ -48,6 +79,12 @@ class DirectoryListing {
   void clear() {
     names_.clear();
     entries_.clear();
+  }
+  // Room for `entries` names of `name_octets` in all, so that listing a big directory does
+  // not copy its names again each time the storage doubles.
+  void reserve(size_t name_octets, size_t entries) {
+    names_.reserve(name_octets);
+    entries_.reserve(entries);
   }
   // Returns false (adding nothing) when the name is longer than 65535 octets or the listing
   // would exceed 4 GiB of names; real directories never get there.
@@ -71,6 +108,13 @@ class DirectoryListing {
   uint32_t offset(size_t i) const { return entries_[i].offset; }
   // Every name, back to back.
   std::string_view names() const { return names_; }
+  // Hands over the storage of names() (offsets stay valid in it) and empties the listing, so a
+  // store can keep the names of its snapshot without the per-entry table.
+  std::string take_names() {
+    std::string names = std::move(names_);
+    clear();
+    return names;
+  }
 
  private:
   struct Entry {  // 8 bytes: a listing of 100,000 names costs 800 KB besides the names
@@ -127,6 +171,12 @@ class FileSystem {
   // Opens an existing file for reading. Errors: kNotFound, kPermission, kTemporary.
   virtual Result<SequentialFilePtr> open_for_read(const std::string& path) = 0;
 
+  // Reads a whole file at once: one buffer sized from fstat(2), filled by as few reads as the
+  // kernel allows (normally one, plus the one that sees the end). For small files read in one
+  // go (an index); messages are streamed with open_for_read(). Errors: kLimit (larger than
+  // max_bytes), kNotFound, kPermission, kTemporary.
+  virtual Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) = 0;
+
   // Creates (or truncates) a file for writing with the given permission bits. Never follows a
   // symbolic link at `path` (that is an error, kTemporary).
   // Errors: kNotFound (no parent directory), kPermission, kTemporary.
@@ -154,6 +204,11 @@ class FileSystem {
   // Errors: kInUse (someone holds the lock), kNotFound (no parent directory), kPermission,
   // kTemporary.
   virtual Result<FileLockPtr> lock_file(const std::string& path) = 0;
+
+  // The wall-clock time (CLOCK_REALTIME) in nanoseconds since the epoch: what the file system
+  // stamps, up to its granularity, on a change made now. Tests fake it to make a directory
+  // look recently changed or long settled.
+  virtual int64_t now_ns() = 0;
 };
 
 // The process-wide POSIX implementation. It has no state, so it lives forever and may be

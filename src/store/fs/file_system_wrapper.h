@@ -27,6 +27,9 @@ class FileSystemWrapper : public FileSystem {
   Result<SequentialFilePtr> open_for_read(const std::string& path) override {
     return target_.open_for_read(path);
   }
+  Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) override {
+    return target_.read_file(path, max_bytes);
+  }
   Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override {
     return target_.create_file(path, mode);
   }
@@ -41,6 +44,7 @@ class FileSystemWrapper : public FileSystem {
   Result<FileLockPtr> lock_file(const std::string& path) override {
     return target_.lock_file(path);
   }
+  int64_t now_ns() override { return target_.now_ns(); }
 
  private:
   FileSystem& target_;

@@ -11,11 +11,26 @@
 // Thread-safety: pure functions.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
 
 namespace poplar::store::maildir {
+
+// The two subdirectories of a Maildir that hold messages. New mail arrives in new/; a client
+// that has seen it moves it to cur/ (adding ":2,<flags>" to its name).
+enum class Subdir : uint8_t { kNew = 0, kCur = 1 };
+
+inline constexpr Subdir kSubdirs[2] = {Subdir::kNew, Subdir::kCur};
+
+// For arrays indexed by subdirectory.
+constexpr size_t index_of(Subdir dir) { return static_cast<size_t>(dir); }
+
+// "new" or "cur".
+constexpr std::string_view subdir_name(Subdir dir) {
+  return dir == Subdir::kNew ? std::string_view("new") : std::string_view("cur");
+}
 
 // The part of a file name before the first ':' (the whole name when there is none).
 std::string_view base_name(std::string_view file_name);

@@ -4,6 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
+#include "base/strict_number.h"
+
 namespace poplar::store::maildir {
 namespace {
 
@@ -37,6 +42,30 @@ TEST(MaildirFileNameTest, DeliveryTimeIsTheLeadingNumber) {
   EXPECT_EQ(delivery_time("host.1700000000"), 0u);
   EXPECT_EQ(delivery_time(""), 0u);
   EXPECT_EQ(delivery_time("999999999999999999999999.x"), 0u);
+  EXPECT_EQ(delivery_time("18446744073709551615.x"), UINT64_MAX);
+  EXPECT_EQ(delivery_time("18446744073709551616.x"), 0u);
+  EXPECT_EQ(delivery_time("00000000000000000001.x"), 1u);   // 20 digits
+  EXPECT_EQ(delivery_time("000000000000000000001.x"), 0u);  // 21 digits: too many
+}
+
+TEST(MaildirFileNameTest, DeliveryTimeAgreesWithTheStrictNumberRule) {
+  // Every length of digit run, every position of a non-digit, octets just outside '0'-'9'.
+  std::mt19937 random(20);
+  for (int round = 0; round < 20000; ++round) {
+    std::string name;
+    size_t length = random() % 24;
+    for (size_t i = 0; i < length; ++i) {
+      int pick = static_cast<int>(random() % 16);
+      name += pick < 12 ? static_cast<char>('0' + pick % 10)
+                        : "/:.\x7f"[pick - 12];  // '/' and ':' border the digits in ASCII
+    }
+    size_t digits = 0;
+    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') {
+      ++digits;
+    }
+    uint64_t expected = digits == 0 ? 0 : parse_u64(name.substr(0, digits)).value_or(0);
+    EXPECT_EQ(delivery_time(name), expected) << name;
+  }
 }
 
 TEST(MaildirFileNameTest, DotFilesAreNotMessages) {

@@ -1,13 +1,23 @@
 // Opening, reading and updating one Maildir; see maildir_maildrop.h and maildir_store.h.
 //
+// Opening, cheapest first:
+//   1. stat new/ and cur/; read and check the index. When the index's recorded listing of both
+//      directories is still valid (index_file.h: same stat identity, settled before it was
+//      listed), the index is the snapshot: no readdir, no name parsing beyond the base name.
+//   2. Otherwise list both directories; sizes come from ",W=" fields, then from the index
+//      (matched by full name, or by base name for a file that moved), then from reading the
+//      file once. The index is rewritten when its content or its stamps changed.
+//
 // Error policy for a single message file (peer-independent, but outside our control):
 //   - it vanished (ENOENT) between readdir and use: it is no longer in the maildrop; skip it;
 //   - the OS refuses to read it (EACCES/EPERM): only an admin can fix that, and it must not lock
-//     the user out of the rest of the mail; skip it with a warning (it is retried next login);
+//     the user out of the rest of the mail; skip it with a warning (it is retried next login,
+//     so its directory is recorded as "list again" in the index);
 //   - anything else (EIO, EMFILE, ENOMEM…) may go away: fail the open with kTemporary.
 // The index file is a cache: every error reading or writing it is a warning, never a failure.
 //
-// Must never: remove a file that was not asked for; read a body whose size is known.
+// Must never: remove a file that was not asked for; read a body whose size is known; trust a
+// recorded listing of a directory that may have changed since.
 //
 // Thread-safety: one thread at a time.
 #include "store/maildir/maildir_maildrop.h"
@@ -30,7 +40,6 @@
 namespace poplar::store::maildir {
 namespace {
 
-constexpr std::string_view kSubdirNames[2] = {"new", "cur"};
 // Mail is private to its owner (Maildir convention; Dovecot and Postfix do the same).
 constexpr uint32_t kDirectoryMode = 0700;
 
@@ -97,17 +106,18 @@ class MaildirMaildrop::Relocator {
 
  private:
   Status load() {
-    for (Subdir dir : {kCur, kNew}) {
-      Status status = drop_.fs_.list_directory(drop_.subdir_path(dir), &listings_[dir]);
+    for (Subdir dir : {Subdir::kCur, Subdir::kNew}) {
+      fs::DirectoryListing& listing = listings_[index_of(dir)];
+      Status status = drop_.fs_.list_directory(drop_.subdir_path(dir), &listing);
       if (status.code() == ErrorCode::kNotFound) {
         continue;
       }
       if (!status.is_ok()) {
         return status;
       }
-      for (size_t i = 0; i < listings_[dir].size(); ++i) {
-        std::string_view name = listings_[dir].name(i);
-        fs::FileType type = listings_[dir].type(i);
+      for (size_t i = 0; i < listing.size(); ++i) {
+        std::string_view name = listing.name(i);
+        fs::FileType type = listing.type(i);
         if (is_ignored_name(name) || type == fs::FileType::kDirectory ||
             type == fs::FileType::kOther) {
           continue;
@@ -130,7 +140,7 @@ class MaildirMaildrop::Relocator {
 struct MaildirMaildrop::Candidate {
   uint64_t time;  // delivery time from the name: the primary sort key
   uint64_t size_octets;
-  uint32_t name_offset;  // into listings_[dir]
+  uint32_t name_offset;  // into arena_[dir] (the names of the listing)
   uint16_t name_length;
   uint16_t base_length;
   Subdir dir;
@@ -151,7 +161,7 @@ std::string MaildirMaildrop::subdir_path(Subdir dir) const {
   path.reserve(root_.size() + 4);
   path += root_;
   path += '/';
-  path += kSubdirNames[dir];
+  path += subdir_name(dir);
   return path;
 }
 
@@ -160,7 +170,7 @@ std::string MaildirMaildrop::path_of(Subdir dir, std::string_view name) const {
   path.reserve(root_.size() + 5 + name.size());
   path += root_;
   path += '/';
-  path += kSubdirNames[dir];
+  path += subdir_name(dir);
   path += '/';
   path += name;
   return path;
@@ -184,7 +194,7 @@ Result<bool> MaildirMaildrop::create_if_missing() {
   return true;
 }
 
-Status MaildirMaildrop::list_or_create(Subdir dir, fs::DirectoryListing* out) {
+Status MaildirMaildrop::list_or_create(Subdir dir, fs::DirectoryListing* out, bool* created) {
   std::string path = subdir_path(dir);
   Status status = fs_.list_directory(path, out);
   if (status.code() != ErrorCode::kNotFound) {
@@ -201,8 +211,10 @@ Status MaildirMaildrop::list_or_create(Subdir dir, fs::DirectoryListing* out) {
     if (status.code() == ErrorCode::kNotFound) {
       return Status::permanent(path + " exists but is not a directory");
     }
+    *created = true;  // by someone else, after our stat: its stamp is unknown
     return status;
   }
+  *created = true;
   out->clear();
   return Status::ok();
 }
@@ -220,44 +232,153 @@ Status MaildirMaildrop::lock_and_load() {
   if (*created) {
     return Status::ok();  // a brand-new Maildir has no mail
   }
-  for (Subdir dir : {kNew, kCur}) {
-    Status status = list_or_create(dir, &listings_[dir]);
-    if (!status.is_ok()) {
-      return status;
+
+  // Both directories are stat()ed before anything is listed, and the clock read before that,
+  // so these stamps describe any listing taken from here on (index_file.h).
+  const int64_t listed_ns = fs_.now_ns();
+  fs::FileInfo current[2];
+  bool present[2] = {false, false};
+  for (Subdir dir : kSubdirs) {
+    Result<fs::FileInfo> info = fs_.stat(subdir_path(dir));
+    if (info.is_ok()) {
+      current[index_of(dir)] = *info;
+      present[index_of(dir)] = true;
+    } else if (info.status().code() != ErrorCode::kNotFound) {
+      return info.status();  // the listing could not work either
+    }                        // missing: the listing repairs it
+  }
+
+  // The index: checked (header, checksum, stamps) before anything else is decided.
+  Result<IndexFile> read = read_index_file(fs_, root_);
+  bool index_corrupt = false;
+  if (read.is_ok()) {
+    if (present[0] && present[1] && listing_still_valid(read->stamp(Subdir::kNew), current[0]) &&
+        listing_still_valid(read->stamp(Subdir::kCur), current[1])) {
+      Status loaded = load_from_index(*read);
+      if (loaded.is_ok()) {
+        return Status::ok();
+      }
+      read = loaded;  // a bad line: as if the whole file were corrupt
     }
   }
-  std::vector<Candidate> candidates;
-  bool need_index = false;
-  Status status = collect_candidates(&candidates, &need_index);
-  if (!status.is_ok()) {
-    return status;
-  }
-  sort_candidates(&candidates);
-
   IndexContents index;  // empty unless a valid index was read
-  bool index_corrupt = false;
-  if (need_index) {
-    Result<IndexContents> read = read_index_file(fs_, root_);
-    if (read.is_ok()) {
-      index = std::move(read).value();
-    } else if (read.status().code() == ErrorCode::kCorrupt) {
+  bool index_usable = false;
+  if (read.is_ok()) {
+    Result<IndexContents> parsed = IndexContents::parse(std::move(read).value());
+    if (parsed.is_ok()) {
+      index = std::move(parsed).value();
+      index_usable = true;
+    } else {
+      read = parsed.status();
+    }
+  }
+  if (!read.is_ok()) {
+    if (read.status().code() == ErrorCode::kCorrupt) {
       index_corrupt = true;
       log::warning("maildir-index-ignored").kv("path", root_).kv("error", read.status().message());
     } else if (read.status().code() != ErrorCode::kNotFound) {
       log::warning("maildir-index-unreadable")
           .kv("path", root_)
           .kv("error", read.status().message());
+    }  // kNotFound: no index yet, or one of an older version; both are simply rebuilt
+  }
+  DirectoryStamp stamps[2];
+  for (Subdir dir : kSubdirs) {
+    if (present[index_of(dir)]) {
+      stamps[index_of(dir)] = stamp_of(current[index_of(dir)], listed_ns);
     }
   }
-  return build_snapshot(candidates, index, index_corrupt);
+  return load_from_listing(index, index_usable, index_corrupt, stamps);
+}
+
+void MaildirMaildrop::assign_uidl(size_t i, std::string_view base, uint32_t occurrence,
+                                  std::vector<std::pair<size_t, size_t>>* hashed) {
+  if (uidl_is_base_name(base, occurrence)) {
+    messages_[i].uidl = base;  // points into the names, which never move
+    return;
+  }
+  // Rare (names too long or odd, duplicates): the text goes to hashed_uidls_, which may still
+  // grow, so the view is set by finish_uidls() once it no longer does.
+  hashed->emplace_back(i, hashed_uidls_.size());
+  hashed_uidls_ += uidl_for_base_name(base, occurrence);
+}
+
+void MaildirMaildrop::finish_uidls(const std::vector<std::pair<size_t, size_t>>& hashed) {
+  hashed_uidls_.shrink_to_fit();
+  for (size_t k = 0; k < hashed.size(); ++k) {
+    size_t begin = hashed[k].second;
+    size_t end = k + 1 < hashed.size() ? hashed[k + 1].second : hashed_uidls_.size();
+    messages_[hashed[k].first].uidl = std::string_view(hashed_uidls_).substr(begin, end - begin);
+  }
+}
+
+// Builds the snapshot straight from the index's lines (no table in between: for 100,000
+// messages that table alone would be 3 MB of fresh memory).
+class MaildirMaildrop::SnapshotSink final : public IndexEntrySink {
+ public:
+  SnapshotSink(MaildirMaildrop& drop, const IndexFile& index) : drop_(drop), index_(index) {}
+
+  void add(const IndexEntry& e) override {
+    std::string_view base = index_.base(e);
+    // Equal base names have equal times (the time is read from the name): compare that first.
+    bool same = !drop_.messages_.empty() && e.time == previous_time_ && base == previous_base_;
+    occurrence_ = same ? occurrence_ + 1 : 1;
+    previous_time_ = e.time;
+    previous_base_ = base;
+    drop_.messages_.push_back(MessageInfo{e.size_octets, {}});
+    drop_.assign_uidl(drop_.messages_.size() - 1, base, occurrence_, &hashed_);
+    drop_.slots_.push_back(Slot{e.name_offset, e.name_length, e.dir, 0, 0});
+  }
+
+  const std::vector<std::pair<size_t, size_t>>& hashed() const { return hashed_; }
+
+ private:
+  MaildirMaildrop& drop_;
+  const IndexFile& index_;
+  std::vector<std::pair<size_t, size_t>> hashed_;
+  uint64_t previous_time_ = 0;
+  std::string_view previous_base_;
+  uint32_t occurrence_ = 0;
+};
+
+// The trusted path: the index's entries are the snapshot, in maildrop order already.
+Status MaildirMaildrop::load_from_index(IndexFile& index) {
+  // The end line's count, bounded by what the bytes could hold ("0 new/x\n" per line).
+  size_t expected = static_cast<size_t>(std::min<uint64_t>(index.count(), index.text().size() / 8));
+  messages_.reserve(expected);
+  slots_.reserve(expected);
+  SnapshotSink sink(*this, index);
+  Status status = index.parse_entries(sink);
+  if (!status.is_ok()) {
+    messages_ = {};
+    slots_ = {};
+    hashed_uidls_ = {};
+    return status;
+  }
+  for (Subdir dir : kSubdirs) {
+    stamps_[index_of(dir)] = index.stamp(dir);
+  }
+  // Moving the buffer keeps its heap block, so every view taken above stays valid.
+  index_bytes_ = index.take_file();
+  arena_[0] = arena_[1] = index_bytes_.view();
+  finish_uidls(sink.hashed());
+  log::debug("maildir-open")
+      .kv("path", root_)
+      .kv("messages", static_cast<uint64_t>(messages_.size()))
+      .kv("listed", "no");
+  return Status::ok();
 }
 
 // Walks the listings in readdir order (sequential in memory), so everything that needs only
 // the name itself (type, base name, time, ",W=") is done while the name is in cache.
-Status MaildirMaildrop::collect_candidates(std::vector<Candidate>* candidates, bool* need_index) {
-  candidates->reserve(listings_[kNew].size() + listings_[kCur].size());
-  for (Subdir dir : {kNew, kCur}) {
-    const fs::DirectoryListing& listing = listings_[dir];
+// `unsettled[dir]` is set when an entry was left out for a reason that can go away without the
+// directory changing (an unreadable or dangling entry): its listing must not be trusted later.
+Status MaildirMaildrop::collect_candidates(const fs::DirectoryListing (&listings)[2],
+                                           std::vector<Candidate>* candidates,
+                                           bool (&unsettled)[2]) {
+  candidates->reserve(listings[0].size() + listings[1].size());
+  for (Subdir dir : kSubdirs) {
+    const fs::DirectoryListing& listing = listings[index_of(dir)];
     for (size_t i = 0; i < listing.size(); ++i) {
       std::string_view name = listing.name(i);
       if (is_ignored_name(name)) {
@@ -269,9 +390,13 @@ Status MaildirMaildrop::collect_candidates(std::vector<Candidate>* candidates, b
         Result<fs::FileInfo> info = fs_.stat(path_of(dir, name));
         if (!info.is_ok()) {
           if (is_skippable(info.status())) {
+            unsettled[index_of(dir)] = true;
             continue;
           }
           return info.status();
+        }
+        if (type == fs::FileType::kSymlink && info->type != fs::FileType::kRegular) {
+          unsettled[index_of(dir)] = true;  // its target may become a file
         }
         type = info->type;
       }
@@ -289,8 +414,6 @@ Status MaildirMaildrop::collect_candidates(std::vector<Candidate>* candidates, b
       if (std::optional<uint64_t> w = wire_size_field(base)) {
         c.size_octets = *w;
         c.source = SizeSource::kNameField;
-      } else {
-        *need_index = true;
       }
       candidates->push_back(c);
     }
@@ -300,7 +423,7 @@ Status MaildirMaildrop::collect_candidates(std::vector<Candidate>* candidates, b
 
 // Oldest first: delivery time, then base name (which flag changes and the move to cur/ leave
 // alone, so the order is the same in every session), then directory and full name so that
-// even duplicates have a fixed order.
+// even duplicates have a fixed order. The index is written in the same order.
 void MaildirMaildrop::sort_candidates(std::vector<Candidate>* candidates) const {
   std::sort(candidates->begin(), candidates->end(), [this](const Candidate& a, const Candidate& b) {
     if (a.time != b.time) {
@@ -317,29 +440,59 @@ void MaildirMaildrop::sort_candidates(std::vector<Candidate>* candidates) const 
 }
 
 std::string_view MaildirMaildrop::name_of(const Candidate& c) const {
-  return listings_[c.dir].names().substr(c.name_offset, c.name_length);
+  return arena_[index_of(c.dir)].substr(c.name_offset, c.name_length);
 }
 
 std::string_view MaildirMaildrop::base_of(const Candidate& c) const {
-  return listings_[c.dir].names().substr(c.name_offset, c.base_length);
+  return arena_[index_of(c.dir)].substr(c.name_offset, c.base_length);
 }
 
-// One pass over the sorted candidates: duplicate detection, sizes (index merge or reading the
-// file), UIDLs and slots. In sorted order every name is a cache miss, so each is touched in
-// one place only.
-Status MaildirMaildrop::build_snapshot(const std::vector<Candidate>& candidates,
-                                       const IndexContents& index, bool index_corrupt) {
+// The listing path: one pass over the sorted candidates for duplicate detection, sizes (index
+// merge or reading the file), UIDLs and slots. In sorted order every name is a cache miss, so
+// each is touched in one place only.
+Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index_usable,
+                                          bool index_corrupt, const DirectoryStamp (&listed)[2]) {
+  DirectoryStamp stamps[2] = {listed[0], listed[1]};
+  std::vector<Candidate> candidates;
+  bool unsettled[2] = {false, false};
+  {
+    fs::DirectoryListing listings[2];
+    for (Subdir dir : kSubdirs) {
+      bool created = false;
+      Status status = list_or_create(dir, &listings[index_of(dir)], &created);
+      if (!status.is_ok()) {
+        return status;
+      }
+      unsettled[index_of(dir)] |= created;
+    }
+    Status status = collect_candidates(listings, &candidates, unsettled);
+    if (!status.is_ok()) {
+      return status;
+    }
+    // The names stay where the listings put them; their per-entry tables go.
+    for (Subdir dir : kSubdirs) {
+      std::string& names = listed_names_[index_of(dir)];
+      names = listings[index_of(dir)].take_names();
+      // Kept for the whole session: give back what the listing reserved beyond its names.
+      if (names.capacity() - names.size() > names.size() / 8) {
+        names.shrink_to_fit();
+      }
+      arena_[index_of(dir)] = names;
+    }
+  }
+  sort_candidates(&candidates);
+
   // Same time is necessary for the same base name (the time is read from it): compare the
   // cheap number before the string.
   auto same_base = [this](const Candidate& a, const Candidate& b) {
     return a.time == b.time && base_of(a) == base_of(b);
   };
-  const std::vector<IndexContents::Entry>& entries = index.entries();
-  size_t cursor = 0;  // the index is in candidate order: one merge pass, no hash table
-  size_t index_hits = 0;
+  std::span<const IndexEntry> entries = index.entries();
+  size_t cursor = 0;      // the index is in candidate order: one merge pass, no hash table
+  size_t exact_hits = 0;  // entries naming this very file with this size
   size_t scanned = 0;
-  size_t scanned_for_index = 0;
   std::unique_ptr<char[]> buffer;
+  std::vector<std::pair<size_t, size_t>> hashed;
   std::string_view previous_base;  // of the last message kept, for the occurrence count
   uint32_t occurrence = 0;
   messages_.reserve(candidates.size());
@@ -348,26 +501,39 @@ Status MaildirMaildrop::build_snapshot(const std::vector<Candidate>& candidates,
   for (size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
     const std::string_view base = base_of(c);
+    const std::string_view name = name_of(c);
     // Duplicates are neighbours after the sort.
     const bool duplicate = (i > 0 && same_base(candidates[i - 1], c)) ||
                            (i + 1 < candidates.size() && same_base(candidates[i + 1], c));
-    uint64_t size = c.size_octets;
-    SizeSource source = c.source;
-    if (source != SizeSource::kNameField && !duplicate) {
-      while (cursor < entries.size() &&
-             maildrop_order_less(entries[cursor].time, entries[cursor].base, c.time, base)) {
-        ++cursor;  // a name that is gone, or that now carries ",W="
-      }
-      if (cursor < entries.size() && entries[cursor].time == c.time &&
-          entries[cursor].base == base) {
-        size = entries[cursor].size_octets;
-        source = SizeSource::kIndex;
-        ++cursor;
-        ++index_hits;
+    while (cursor < entries.size() &&
+           maildrop_order_less(entries[cursor].time, index.base(entries[cursor]), c.time, base)) {
+      ++cursor;  // a file that is gone
+    }
+    // The entries with this base name: this very file, or (when the base name is unique on
+    // both sides) the same message under a new name after a move to cur/ or a flag change.
+    size_t run_end = cursor;
+    while (run_end < entries.size() && entries[run_end].time == c.time &&
+           index.base(entries[run_end]) == base) {
+      ++run_end;
+    }
+    const IndexEntry* known = nullptr;
+    bool exact = false;
+    for (size_t k = cursor; k < run_end; ++k) {
+      if (entries[k].dir == c.dir && index.name(entries[k]) == name) {
+        known = &entries[k];
+        exact = true;
+        break;
       }
     }
-    if (source == SizeSource::kUnknown) {
-      std::string path = path_of(c.dir, name_of(c));
+    if (known == nullptr && !duplicate && run_end - cursor == 1) {
+      known = &entries[cursor];
+    }
+
+    uint64_t size = c.size_octets;
+    if (c.source != SizeSource::kNameField && known != nullptr) {
+      size = known->size_octets;
+    } else if (c.source != SizeSource::kNameField) {
+      std::string path = path_of(c.dir, name);
       Result<uint64_t> scan = scan_size(fs_, path, buffer);
       if (!scan.is_ok()) {
         if (!is_skippable(scan.status())) {
@@ -378,37 +544,77 @@ Status MaildirMaildrop::build_snapshot(const std::vector<Candidate>& candidates,
               .kv("path", path)
               .kv("error", scan.status().message());
         }
+        unsettled[index_of(c.dir)] = true;
         continue;  // not in this snapshot; retried at the next login
       }
       size = *scan;
-      source = SizeSource::kScanned;
       ++scanned;
-      scanned_for_index += duplicate ? 0 : 1;
+    }
+    if (exact && known->size_octets == size) {
+      ++exact_hits;
     }
     occurrence = (!slots_.empty() && base == previous_base) ? occurrence + 1 : 1;
     previous_base = base;
-    messages_.push_back(MessageInfo{size, uidl_for_base_name(base, occurrence)});
-    slots_.push_back(Slot{c.name_offset, c.name_length, c.base_length, c.dir, false,
-                          source != SizeSource::kNameField && !duplicate, false});
+    messages_.push_back(MessageInfo{size, {}});
+    assign_uidl(messages_.size() - 1, base, occurrence, &hashed);
+    slots_.push_back(Slot{c.name_offset, c.name_length, c.dir, 0, 0});
   }
+  finish_uidls(hashed);
 
-  // Rewrite the index only when it differs from what the snapshot needs.
-  if (index_corrupt || scanned_for_index > 0 || index_hits != entries.size()) {
-    rewrite_index();
+  for (Subdir dir : kSubdirs) {
+    if (unsettled[index_of(dir)]) {
+      stamps[index_of(dir)] = DirectoryStamp{};
+    }
+    stamps_[index_of(dir)] = stamps[index_of(dir)];
+  }
+  // Rewrite the index when what it says changed, or when this listing can be trusted next time
+  // (then the next login lists nothing). An unchanged index whose directories are not settled
+  // yet is left alone: the next login lists again either way.
+  const bool same_content =
+      index_usable && exact_hits == entries.size() && exact_hits == messages_.size();
+  if (index_corrupt || !same_content || (is_settled(stamps[0]) && is_settled(stamps[1]))) {
+    rewrite_index(stamps_);
   }
   log::debug("maildir-open")
       .kv("path", root_)
       .kv("messages", static_cast<uint64_t>(messages_.size()))
+      .kv("listed", "yes")
       .kv("scanned", static_cast<uint64_t>(scanned));
   return Status::ok();
 }
 
-void MaildirMaildrop::rewrite_index() {
-  IndexBuilder builder;
+void MaildirMaildrop::rewrite_index(const DirectoryStamp (&stamps)[2]) {
+  IndexBuilder builder(stamps[0], stamps[1]);
+  std::vector<uint32_t> order;  // slots to write, in maildrop order
+  order.reserve(slots_.size());
+  size_t name_octets = 0;
   for (size_t i = 0; i < slots_.size(); ++i) {
-    if (slots_[i].indexed && !slots_[i].removed) {
-      builder.add(base_of(slots_[i]), messages_[i].size_octets);
+    if (!slots_[i].removed) {
+      order.push_back(static_cast<uint32_t>(i));
+      name_octets += slots_[i].name_length;
     }
+  }
+  // Slots are in maildrop order, but a file found again under a new name may now sort
+  // differently among files with its base name (duplicates): the index must be in order.
+  auto less = [this](uint32_t a, uint32_t b) {
+    std::string_view base_a = base_of(slots_[a]);
+    std::string_view base_b = base_of(slots_[b]);
+    uint64_t time_a = delivery_time(base_a);
+    uint64_t time_b = delivery_time(base_b);
+    if (time_a != time_b || base_a != base_b) {
+      return maildrop_order_less(time_a, base_a, time_b, base_b);
+    }
+    if (slots_[a].dir != slots_[b].dir) {
+      return slots_[a].dir < slots_[b].dir;
+    }
+    return name_of(slots_[a]) < name_of(slots_[b]);
+  };
+  if (!relocated_names_.empty()) {
+    std::sort(order.begin(), order.end(), less);
+  }
+  builder.reserve(order.size(), name_octets);
+  for (uint32_t i : order) {
+    builder.add(slots_[i].dir, name_of(slots_[i]), messages_[i].size_octets);
   }
   Status status = write_index_file(fs_, root_, builder.finish());
   if (!status.is_ok()) {
@@ -492,7 +698,7 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
   }
   std::optional<Relocator> relocator;
   size_t failed = 0;
-  bool index_changed = false;
+  bool changed[2] = {false, false};  // directories whose entries this call changed
   std::string first_error;
   for (size_t index : deletions) {
     Slot& slot = slots_[index];
@@ -519,8 +725,8 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
     }
     if (status.is_ok()) {
       slot.removed = true;
-      unsynced_[slot.dir] = true;
-      index_changed |= slot.indexed;
+      unsynced_[index_of(slot.dir)] = true;
+      changed[index_of(slot.dir)] = true;
     } else {
       ++failed;
       if (first_error.empty()) {
@@ -532,20 +738,27 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
 
   // Make the removals durable before reporting success: a client told +OK forgets the UIDLs.
   std::string sync_error;
-  for (Subdir dir : {kNew, kCur}) {
-    if (!unsynced_[dir]) {
+  for (Subdir dir : kSubdirs) {
+    if (!unsynced_[index_of(dir)]) {
       continue;
     }
     Status status = fs_.sync_directory(subdir_path(dir));
     if (status.is_ok()) {
-      unsynced_[dir] = false;
+      unsynced_[index_of(dir)] = false;
     } else if (sync_error.empty()) {
       sync_error = status.message();
     }
   }
 
-  if (index_changed) {
-    rewrite_index();  // drop the removed names; a failure here only costs a rescan next login
+  if (changed[0] || changed[1]) {
+    // Drop the removed names. A directory changed here may also have been changed by another
+    // program meanwhile, which no stamp taken now could tell apart: the next login lists it.
+    for (Subdir dir : kSubdirs) {
+      if (changed[index_of(dir)]) {
+        stamps_[index_of(dir)] = DirectoryStamp{};
+      }
+    }
+    rewrite_index(stamps_);  // a failure here only costs a listing next login
   }
   if (failed > 0) {
     return Status::temporary(std::to_string(failed) + " of " + std::to_string(deletions.size()) +

@@ -1,9 +1,16 @@
 // MaildirMaildrop: one opened Maildir (see maildir_store.h for the user's view). Internal to
 // store/maildir; the rest of Poplar sees it only as a store::Maildrop.
 //
-// What it keeps per message is small and allocation-free apart from the UIDL string: file names
-// stay in the directory listings, so a snapshot of 100,000 messages costs a few large
-// allocations, not hundreds of thousands of small ones.
+// Opening it costs, in the common case of a maildrop unchanged since the last index write,
+// two stat(2)s and one read of the index file: the index then is the snapshot, and neither
+// new/ nor cur/ is listed (index_file.h says when a recorded listing is still valid).
+// Otherwise it lists both, takes sizes from ",W=" name fields and the index, reads the bodies
+// of messages seen for the first time, and rewrites the index.
+//
+// What it keeps per message is 32 bytes: a MessageInfo (size and a UIDL view) and an 8-byte
+// Slot. The names stay in the one buffer they were read into (the index file's bytes, or the
+// names of the directory listings), and the UIDLs point into them, so a snapshot of 100,000
+// messages costs a few large allocations, not hundreds of thousands of small ones.
 //
 // Must never: read a body whose size is known (",W=" field or index); unlink a file that was
 // not asked for; hold the lock after a failed open (the lock is a member, released when the
@@ -19,6 +26,7 @@
 #include <vector>
 
 #include "store/fs/file_system.h"
+#include "store/maildir/file_name.h"
 #include "store/maildir/index_file.h"
 #include "store/maildrop.h"
 
@@ -38,48 +46,51 @@ class MaildirMaildrop final : public Maildrop {
   Status commit_update(std::span<const size_t> deletions) override;
 
  private:
-  // Where a message file lives: indexes into kSubdirNames.
-  enum Subdir : uint8_t { kNew = 0, kCur = 1 };
-
-  // Per message, parallel to messages_. 12 bytes: the name itself stays in the directory
-  // listing it came from (or in relocated_names_ once the file was found under a new name).
+  // Per message, parallel to messages_. 8 bytes; the base name is the name up to its first ':'.
   struct Slot {
-    uint32_t name_offset;  // into listings_[dir] or relocated_names_
-    uint16_t name_length;  // NAME_MAX is 255
-    uint16_t base_length;  // the base name is a prefix of the name
+    uint32_t name_offset;  // into arena_[dir], or relocated_names_ when relocated
+    uint16_t name_length;
     Subdir dir;
-    bool relocated;  // the name lives in relocated_names_
-    bool indexed;    // its size belongs in the index file (no ",W=", base name unique)
-    bool removed;    // commit_update() removed it (or found it gone)
+    uint8_t relocated : 1;  // the file was found again under a new name (relocated_names_)
+    uint8_t removed : 1;    // commit_update() removed it (or found it gone)
   };
 
   struct Candidate;
   class Relocator;
+  class SnapshotSink;
 
   MaildirMaildrop(fs::FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
 
   // The steps of open(), in order.
   Result<bool> create_if_missing();  // true: it was missing and is now created, empty
   Status lock_and_load();
-  Status list_or_create(Subdir dir, fs::DirectoryListing* out);
-  Status collect_candidates(std::vector<Candidate>* candidates, bool* need_index);
+  // The index is valid for both directories: it is the snapshot. Errors: kCorrupt (a bad
+  // line; nothing is kept then).
+  Status load_from_index(IndexFile& index);
+  // List new/ and cur/; the index (possibly empty) supplies the sizes it still knows.
+  Status load_from_listing(const IndexContents& index, bool index_usable, bool index_corrupt,
+                           const DirectoryStamp (&stamps)[2]);
+  Status list_or_create(Subdir dir, fs::DirectoryListing* out, bool* created);
+  Status collect_candidates(const fs::DirectoryListing (&listings)[2],
+                            std::vector<Candidate>* candidates, bool (&unsettled)[2]);
   void sort_candidates(std::vector<Candidate>* candidates) const;
-  Status build_snapshot(const std::vector<Candidate>& candidates, const IndexContents& index,
-                        bool index_corrupt);
-  void rewrite_index();
+  // Sets the UIDL of message i: a view of its base name, or a hashed UIDL (uidl.h) kept in
+  // hashed_uidls_ and pointed to by finish_uidls().
+  void assign_uidl(size_t i, std::string_view base, uint32_t occurrence,
+                   std::vector<std::pair<size_t, size_t>>* hashed);
+  void finish_uidls(const std::vector<std::pair<size_t, size_t>>& hashed);
+  void rewrite_index(const DirectoryStamp (&stamps)[2]);
 
   std::string_view name_of(const Candidate& c) const;
   std::string_view base_of(const Candidate& c) const;
 
   std::string_view arena_of(const Slot& slot) const {
-    return slot.relocated ? std::string_view(relocated_names_) : listings_[slot.dir].names();
+    return slot.relocated ? std::string_view(relocated_names_) : arena_[index_of(slot.dir)];
   }
   std::string_view name_of(const Slot& slot) const {
     return arena_of(slot).substr(slot.name_offset, slot.name_length);
   }
-  std::string_view base_of(const Slot& slot) const {
-    return arena_of(slot).substr(slot.name_offset, slot.base_length);
-  }
+  std::string_view base_of(const Slot& slot) const { return base_name(name_of(slot)); }
   std::string subdir_path(Subdir dir) const;
   std::string path_of(Subdir dir, std::string_view name) const;
   std::string path_of(const Slot& slot) const { return path_of(slot.dir, name_of(slot)); }
@@ -94,9 +105,16 @@ class MaildirMaildrop final : public Maildrop {
   fs::FileLockPtr lock_;
   std::vector<MessageInfo> messages_;
   std::vector<Slot> slots_;
-  // The listings of new/ and cur/ taken at open: they hold the file names of the snapshot.
-  fs::DirectoryListing listings_[2];
+  // Where the names of the snapshot (and most UIDLs) live: the index file's bytes when the
+  // index was trusted, else the names of the listings of new/ and cur/. Never modified after
+  // open, so the views into them stay valid.
+  fs::FileContents index_bytes_;
+  std::string listed_names_[2];
+  std::string_view arena_[2];
+  std::string hashed_uidls_;     // UIDLs that are not a base name (uidl.h rules 2 and 3)
   std::string relocated_names_;  // names of files found again after they moved
+  // What the snapshot's listing of new/ and cur/ was (written again by commit_update()).
+  DirectoryStamp stamps_[2];
   // Directories with unlinks whose fsync has not succeeded yet; retried by the next commit.
   bool unsynced_[2] = {false, false};
 };

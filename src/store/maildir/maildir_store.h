@@ -2,7 +2,9 @@
 // directory; opening it takes `<maildir>/poplar.lock` with an exclusive flock(2) and snapshots
 // the messages, oldest first, with their CRLF sizes (from ",W=" name fields or Poplar's index
 // file, read bodies only for names seen for the first time) and UIDLs derived from the base
-// names. docs/formats/maildir.md describes the files Poplar reads and writes.
+// names. When neither directory changed since the index was written, the index is the
+// snapshot and nothing is listed. docs/formats/maildir.md describes the files Poplar reads and
+// writes.
 //
 // Usage (server wiring):
 //   store::maildir::MaildirStore store(store::fs::posix_file_system());

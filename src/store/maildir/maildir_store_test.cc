@@ -27,6 +27,15 @@ namespace {
 using Op = fs::FaultInjectionFileSystem::Op;
 namespace stdfs = std::filesystem;
 
+// The index file at `maildir`, read, checked and parsed.
+Result<IndexContents> read_contents(fs::FileSystem& fs, const std::string& maildir) {
+  Result<IndexFile> file = read_index_file(fs, maildir);
+  if (!file.is_ok()) {
+    return file.status();
+  }
+  return IndexContents::parse(std::move(file).value());
+}
+
 std::string read_message(Maildrop& drop, size_t index, size_t chunk = 4096) {
   Result<MessageReaderPtr> reader = drop.open_message(index);
   EXPECT_TRUE(reader.is_ok()) << reader.status().to_string();
@@ -48,7 +57,22 @@ std::string read_message(Maildrop& drop, size_t index, size_t chunk = 4096) {
 std::vector<std::string> uidls_of(const Maildrop& drop) {
   std::vector<std::string> out;
   for (const MessageInfo& m : drop.messages()) {
-    out.push_back(m.uidl);
+    out.emplace_back(m.uidl);
+  }
+  return out;
+}
+
+// A snapshot that outlives its Maildrop (MessageInfo::uidl is a view into the Maildrop).
+struct OwnedInfo {
+  uint64_t size_octets;
+  std::string uidl;
+  bool operator==(const OwnedInfo&) const = default;
+};
+
+std::vector<OwnedInfo> owned(const Maildrop& drop) {
+  std::vector<OwnedInfo> out;
+  for (const MessageInfo& m : drop.messages()) {
+    out.push_back(OwnedInfo{m.size_octets, std::string(m.uidl)});
   }
   return out;
 }
@@ -61,6 +85,16 @@ void write_file(const stdfs::path& path, std::string_view bytes) {
 std::string read_file(const stdfs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The message lines of an index file's text: without the header, the two directory stamps
+// (whose listing times differ from login to login) and the end line.
+std::string message_lines(std::string_view text) {
+  for (int line = 0; line < 3; ++line) {
+    text.remove_prefix(std::min(text.size(), text.find('\n') + 1));
+  }
+  size_t end = text.rfind("end ");
+  return std::string(text.substr(0, end));
 }
 
 // Captures warnings so tests can check that a problem was reported, not hidden.
@@ -97,6 +131,16 @@ class MaildirStoreTest : public ::testing::Test {
     EXPECT_TRUE(drop.is_ok()) << drop.status().to_string();
     return drop.is_ok() ? std::move(drop).value() : nullptr;
   }
+
+  // Makes new/ and cur/ look long settled: their mtime an hour back, the store's clock an hour
+  // ahead (see MaildirBuilder::backdate_directories). An index written after this records a
+  // listing the next login trusts, until something changes a directory.
+  void settle() {
+    builder_.backdate_directories(3600);
+    faulty_.set_now_offset_ns(kHourNs);
+  }
+
+  static constexpr int64_t kHourNs = int64_t{3600} * 1'000'000'000;
 
   testing::TempDir dir_;
   testing::MaildirBuilder builder_;
@@ -190,6 +234,7 @@ TEST_F(MaildirStoreTest, UnreadableFileIsSkippedWithAWarning) {
 TEST_F(MaildirStoreTest, UnreadableFileByInjectedEaccesIsSkipped) {
   builder_.add("readable\n");
   std::string locked = builder_.add("locked away\n");
+  settle();  // so that only the skipped file can make the next login list new/ again
   faulty_.set_hook([&](Op op, std::string_view path) {
     return op == Op::kOpenForRead && path.ends_with(locked) ? EACCES : 0;
   });
@@ -351,11 +396,11 @@ TEST_F(MaildirStoreTest, SecondOpenReadsNoMessageFile) {
     builder_.add("Subject: " + std::to_string(i) + "\n\nbody\n");
   }
   builder_.add({.bytes = "sized\n", .size_fields = true});
-  std::vector<MessageInfo> first;
+  std::vector<OwnedInfo> first;
   {
     MaildropPtr drop = open_ok();
     ASSERT_TRUE(drop);
-    first = drop->messages();
+    first = owned(*drop);
   }
   EXPECT_EQ(faulty_.count(Op::kOpenForRead, "/new/"), 20u);  // the one with W= was not read
   faulty_.reset();
@@ -391,7 +436,7 @@ TEST_F(MaildirStoreTest, LoginAfterNewMailReadsOnlyTheNewMessages) {
 TEST_F(MaildirStoreTest, CorruptIndexIsIgnoredWithAWarningAndRebuilt) {
   builder_.add("one\n");
   builder_.add("two\r\n");
-  std::vector<MessageInfo> first = open_ok()->messages();
+  std::vector<OwnedInfo> first = owned(*open_ok());
   stdfs::path index = builder_.path() / kIndexFileName;
   std::string text = read_file(index);
   ASSERT_FALSE(text.empty());
@@ -409,7 +454,7 @@ TEST_F(MaildirStoreTest, CorruptIndexIsIgnoredWithAWarningAndRebuilt) {
     EXPECT_EQ(drop->messages()[0].uidl, first[0].uidl);
     EXPECT_TRUE(log.contains("maildir-index-ignored")) << bad;
     EXPECT_EQ(faulty_.count(Op::kOpenForRead, "/new/"), 2u);
-    EXPECT_EQ(read_file(index), text) << "rebuilt to the same content";
+    EXPECT_EQ(message_lines(read_file(index)), message_lines(text)) << "rebuilt alike";
   }
 }
 
@@ -420,10 +465,10 @@ TEST_F(MaildirStoreTest, IndexWithAWrongSetOfNamesIsCorrected) {
   // Another program removes a message between sessions.
   stdfs::remove(file(two));
   open_ok();
-  Result<IndexContents> index = read_index_file(fs::posix_file_system(), location());
+  Result<IndexContents> index = read_contents(fs::posix_file_system(), location());
   ASSERT_TRUE(index.is_ok());
   EXPECT_EQ(index->size(), 1u);
-  EXPECT_EQ(index->find(two.substr(4)), nullptr);
+  EXPECT_EQ(index->find(Subdir::kNew, two.substr(4)), nullptr);
 }
 
 TEST_F(MaildirStoreTest, CommitDropsRemovedNamesFromTheIndex) {
@@ -433,10 +478,10 @@ TEST_F(MaildirStoreTest, CommitDropsRemovedNamesFromTheIndex) {
   ASSERT_TRUE(drop);
   const size_t first[] = {0};
   ASSERT_TRUE(drop->commit_update(first).is_ok());
-  Result<IndexContents> index = read_index_file(fs::posix_file_system(), location());
+  Result<IndexContents> index = read_contents(fs::posix_file_system(), location());
   ASSERT_TRUE(index.is_ok());
   EXPECT_EQ(index->size(), 1u);
-  EXPECT_EQ(index->find(one.substr(4)), nullptr);
+  EXPECT_EQ(index->find(Subdir::kNew, one.substr(4)), nullptr);
 }
 
 TEST_F(MaildirStoreTest, IndexWriteFailureDoesNotFailTheLogin) {
@@ -575,6 +620,336 @@ TEST_F(MaildirStoreTest, OpenMessageAfterCommitIsNotFound) {
   const size_t first[] = {0};
   ASSERT_TRUE(drop->commit_update(first).is_ok());
   EXPECT_EQ(drop->open_message(0).status().code(), ErrorCode::kNotFound);
+}
+
+// ---- The recorded listing: when a login may skip readdir, and when it must not.
+
+TEST_F(MaildirStoreTest, UnchangedDirectoriesAreNotListedAgain) {
+  std::vector<std::string> bodies;
+  for (int i = 0; i < 20; ++i) {
+    bodies.push_back("Subject: " + std::to_string(i) + "\n\nbody\n");
+    bool in_cur = i % 3 == 0;
+    builder_.add({.bytes = bodies.back(), .in_cur = in_cur, .flags = in_cur ? "S" : ""});
+  }
+  bodies.push_back("sized\n");
+  builder_.add({.bytes = bodies.back(), .size_fields = true});
+  settle();
+  std::vector<OwnedInfo> listed;
+  {
+    MaildropPtr drop = open_ok();
+    ASSERT_TRUE(drop);
+    listed = owned(*drop);
+  }
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kCreateFile, kIndexFileName), 1u);
+  faulty_.reset();
+
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(owned(*drop), listed);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u) << "the index is the snapshot";
+  EXPECT_EQ(faulty_.count(Op::kStat), 2u) << "new/ and cur/, nothing else";
+  EXPECT_EQ(faulty_.count(Op::kReadFile, kIndexFileName), 1u);
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead), 0u);
+  EXPECT_EQ(faulty_.count(Op::kCreateFile), 0u);
+  std::multiset<std::string> read;
+  for (size_t i = 0; i < drop->messages().size(); ++i) {
+    std::string bytes = read_message(*drop, i);
+    EXPECT_EQ(drop->messages()[i].size_octets, crlf_size_octets(bytes));
+    read.insert(bytes);
+  }
+  EXPECT_EQ(read, std::multiset<std::string>(bodies.begin(), bodies.end()));
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u) << "every recorded name was right";
+}
+
+TEST_F(MaildirStoreTest, DeliveryAfterTheIndexWasWrittenIsSeen) {
+  for (int i = 0; i < 3; ++i) {
+    builder_.add("old " + std::to_string(i) + "\n");
+  }
+  settle();
+  open_ok();  // writes an index that the next login would trust
+  std::string fresh = builder_.add("arrived later\n");
+  faulty_.reset();
+  {
+    MaildropPtr drop = open_ok();
+    ASSERT_TRUE(drop);
+    ASSERT_EQ(drop->messages().size(), 4u);
+    EXPECT_EQ(read_message(*drop, 3), "arrived later\n");
+  }
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead, "/new/"), 2u) << "its size read, then its body";
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead, fresh), 2u);
+  // The listing was written down with the new stamps: the next login trusts it again.
+  faulty_.reset();
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->messages().size(), 4u);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+}
+
+TEST_F(MaildirStoreTest, MoveFromNewToCurByAnotherClientIsSeenWithoutReadingTheMessage) {
+  std::string a = builder_.add("first\n");
+  std::string b = builder_.add("second\n");
+  settle();
+  std::vector<OwnedInfo> before = owned(*open_ok());
+  builder_.set_flags(a, "S");  // an IMAP client reads it
+  faulty_.reset();
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(owned(*drop), before);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead), 0u) << "its size came from the index by base name";
+  EXPECT_EQ(read_message(*drop, 0), "first\n");
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u) << "the snapshot knew its new name";
+  const size_t first[] = {0};
+  ASSERT_TRUE(drop->commit_update(first).is_ok());
+  EXPECT_EQ(builder_.files(), std::vector<std::string>{b});
+}
+
+// Reports new/ and cur/ with frozen times, as file systems with a coarse clock do for every
+// change made within one tick: a change right after a listing can leave the stamps as they were.
+class FrozenDirectoryTimes : public fs::FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  int64_t frozen_ns = 0;
+  int64_t clock_ns = 0;
+
+  Result<fs::FileInfo> stat(const std::string& path) override {
+    Result<fs::FileInfo> info = FileSystemWrapper::stat(path);
+    if (info.is_ok() && (path.ends_with("/new") || path.ends_with("/cur"))) {
+      info->mtime_ns = frozen_ns;
+      info->ctime_ns = frozen_ns;
+    }
+    return info;
+  }
+  int64_t now_ns() override { return clock_ns; }
+};
+
+TEST_F(MaildirStoreTest, AChangeInTheSameClockTickAsTheListingIsNotMissed) {
+  builder_.add("one\n");
+  builder_.add("two\n");
+  FrozenDirectoryTimes frozen(fs::posix_file_system());
+  frozen.frozen_ns = int64_t{1800000000} * 1'000'000'000;
+  frozen.clock_ns = frozen.frozen_ns + 1'000'000;  // listed 1 ms after the last change
+  fs::FaultInjectionFileSystem counting(frozen);
+  MaildirStore store(counting);
+  auto open_here = [&] {
+    Result<MaildropPtr> drop = store.open_maildrop(location());
+    EXPECT_TRUE(drop.is_ok()) << drop.status().to_string();
+    return drop.is_ok() ? std::move(drop).value() : nullptr;
+  };
+  EXPECT_EQ(open_here()->messages().size(), 2u);
+
+  // Delivered in the same tick: every stamp of new/ stays as recorded.
+  builder_.add("same tick\n");
+  counting.reset();
+  EXPECT_EQ(open_here()->messages().size(), 3u) << "a listing that was not settled is redone";
+  EXPECT_EQ(counting.count(Op::kListDirectory), 2u);
+
+  // Once the clock is kSettledNs past the last change, a listing is trusted from then on.
+  frozen.clock_ns = frozen.frozen_ns + kSettledNs;
+  counting.reset();
+  EXPECT_EQ(open_here()->messages().size(), 3u);
+  EXPECT_EQ(counting.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(counting.count(Op::kCreateFile, kIndexFileName), 1u) << "now worth recording";
+  counting.reset();
+  EXPECT_EQ(open_here()->messages().size(), 3u);
+  EXPECT_EQ(counting.count(Op::kListDirectory), 0u);
+}
+
+TEST_F(MaildirStoreTest, DirectoriesChangedJustBeforeTheListingAreListedAgain) {
+  for (int i = 0; i < 3; ++i) {
+    builder_.add("m" + std::to_string(i) + "\n");
+  }
+  // The clock says the directories changed less than kSettledNs before each listing.
+  faulty_.set_now_offset_ns(kSettledNs / 2);
+  open_ok();
+  faulty_.reset();
+  open_ok();
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead), 0u) << "sizes from the index";
+  EXPECT_EQ(faulty_.count(Op::kCreateFile), 0u) << "same content, still not settled: not rewritten";
+
+  faulty_.set_now_offset_ns(kHourNs);
+  faulty_.reset();
+  open_ok();
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kCreateFile, kIndexFileName), 1u) << "settled: recorded";
+  faulty_.reset();
+  open_ok();
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+}
+
+TEST_F(MaildirStoreTest, AnIndexOfAnOlderVersionIsRebuiltQuietly) {
+  std::string one = builder_.add("one\n");
+  std::string two = builder_.add("two\n");
+  settle();
+  std::vector<OwnedInfo> before = owned(*open_ok());
+  // What the previous release wrote: base names and sizes, format version 1.
+  std::string body = "poplar-index 1\n5 " + one.substr(4) + "\n5 " + two.substr(4) + "\n";
+  char checksum[17];
+  std::snprintf(checksum, sizeof checksum, "%016llx",
+                static_cast<unsigned long long>(index_checksum(body)));
+  stdfs::path index = builder_.path() / kIndexFileName;
+  write_file(index, body + "end 2 " + checksum + "\n");
+  LogCapture log;
+  faulty_.reset();
+  EXPECT_EQ(owned(*open_ok()), before);
+  EXPECT_FALSE(log.contains("maildir-index")) << "an upgrade is not a problem";
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead, "/new/"), 2u) << "version 1 is not read";
+  EXPECT_TRUE(read_file(index).starts_with("poplar-index 2\n"));
+  faulty_.reset();
+  EXPECT_EQ(owned(*open_ok()), before);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+}
+
+TEST_F(MaildirStoreTest, StaleTrustedIndexFindsMovedFilesAndForgetsVanishedOnes) {
+  std::string moved = builder_.add("moved\n");
+  std::string vanished = builder_.add("vanished\n");
+  std::string kept = builder_.add("kept\n");
+  settle();
+  open_ok();
+  // Another program moves one message and deletes another, and the directories' stamps look
+  // unchanged, as they can within one tick of a coarse clock. (Forged here: the index is
+  // rewritten with the directories' new stamps and the old names.)
+  builder_.set_flags(moved, "S");
+  stdfs::remove(file(vanished));
+  Result<IndexContents> old_index = read_contents(fs::posix_file_system(), location());
+  ASSERT_TRUE(old_index.is_ok());
+  DirectoryStamp stamps[2];
+  for (Subdir dir : kSubdirs) {
+    Result<fs::FileInfo> info = faulty_.stat(location() + "/" + std::string(subdir_name(dir)));
+    ASSERT_TRUE(info.is_ok());
+    stamps[index_of(dir)] = stamp_of(*info, faulty_.now_ns());
+  }
+  IndexBuilder forged(stamps[0], stamps[1]);
+  for (const IndexContents::Entry& e : old_index->entries()) {
+    forged.add(e.dir, old_index->name(e), e.size_octets);
+  }
+  ASSERT_TRUE(write_index_file(fs::posix_file_system(), location(), forged.finish()).is_ok());
+
+  faulty_.reset();
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  ASSERT_EQ(drop->messages().size(), 3u) << "the index was trusted";
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+  EXPECT_EQ(read_message(*drop, 0), "moved\n") << "found again under its new name";
+  EXPECT_EQ(drop->open_message(1).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(read_message(*drop, 2), "kept\n");
+  const size_t both[] = {0, 1};
+  ASSERT_TRUE(drop->commit_update(both).is_ok());
+  EXPECT_EQ(builder_.files(), std::vector<std::string>{kept});
+  drop.reset();
+  faulty_.reset();
+  drop = open_ok();
+  ASSERT_TRUE(drop);
+  ASSERT_EQ(drop->messages().size(), 1u);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u) << "a commit makes the next login list";
+}
+
+TEST_F(MaildirStoreTest, UidlsAndSizesAreTheSameWithAndWithoutTheIndex) {
+  builder_.add("plain\n");
+  builder_.add({.bytes = "sized\n", .size_fields = true});
+  builder_.add({.bytes = "long\n", .base_name = "1700000100." + std::string(80, 'x')});
+  builder_.add({.bytes = "space\n", .base_name = "1700000101.with space"});
+  builder_.add({.bytes = "percent\n", .base_name = "1700000102.50%off"});
+  builder_.add({.bytes = "copy one\n", .base_name = "1700000103.M1P1Q1.dup"});
+  builder_.add(
+      {.bytes = "copy two\n", .in_cur = true, .flags = "S", .base_name = "1700000103.M1P1Q1.dup"});
+  builder_.add({.bytes = "flagged\n", .in_cur = true, .flags = "RS"});
+  settle();
+  std::vector<OwnedInfo> listed = owned(*open_ok());  // no index yet
+  faulty_.reset();
+  std::vector<OwnedInfo> trusted = owned(*open_ok());
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+  stdfs::remove(builder_.path() / kIndexFileName);
+  std::vector<OwnedInfo> rebuilt = owned(*open_ok());
+  EXPECT_EQ(trusted, listed);
+  EXPECT_EQ(rebuilt, listed);
+  std::set<std::string> unique;
+  for (const OwnedInfo& m : listed) {
+    EXPECT_TRUE(is_valid_uidl(m.uidl)) << m.uidl;
+    unique.insert(m.uidl);
+  }
+  EXPECT_EQ(unique.size(), 8u);
+}
+
+TEST_F(MaildirStoreTest, AfterACommitTheNextLoginListsOnceThenTrustsTheIndexAgain) {
+  for (int i = 0; i < 3; ++i) {
+    builder_.add("m" + std::to_string(i) + "\n");
+  }
+  settle();
+  open_ok();
+  {
+    MaildropPtr drop = open_ok();
+    ASSERT_TRUE(drop);
+    const size_t first[] = {0};
+    ASSERT_TRUE(drop->commit_update(first).is_ok());
+  }
+  faulty_.reset();
+  EXPECT_EQ(open_ok()->messages().size(), 2u);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
+  faulty_.reset();
+  EXPECT_EQ(open_ok()->messages().size(), 2u);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);
+}
+
+TEST_F(MaildirStoreTest, ADanglingLinkIsLookedAtAgainAtEveryLogin) {
+  builder_.add("one\n");
+  stdfs::create_symlink(dir_.path() / "later", file("new/1700000005.M1P1Q1.link"));
+  settle();
+  EXPECT_EQ(open_ok()->messages().size(), 1u);
+  faulty_.reset();
+  EXPECT_EQ(open_ok()->messages().size(), 1u);
+  EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u) << "its target may appear without new/ changing";
+  write_file(dir_.path() / "later", "now here\n");
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  ASSERT_EQ(drop->messages().size(), 2u);
+  EXPECT_EQ(read_message(*drop, 1), "now here\n");
+}
+
+TEST_F(MaildirStoreTest, ATamperedIndexCannotReachFilesOutsideTheMaildir) {
+  builder_.add("one\n");
+  write_file(dir_.path() / "secret", "not mail\n");
+  settle();
+  open_ok();
+  Result<IndexContents> index = read_contents(fs::posix_file_system(), location());
+  ASSERT_TRUE(index.is_ok());
+  IndexBuilder forged(index->stamp(Subdir::kNew), index->stamp(Subdir::kCur));
+  for (const IndexContents::Entry& e : index->entries()) {  // good lines, then a bad one
+    forged.add(e.dir, index->name(e), e.size_octets);
+  }
+  forged.add(Subdir::kNew, "1900000000.x/../../../secret", 9);
+  ASSERT_TRUE(write_index_file(fs::posix_file_system(), location(), forged.finish()).is_ok());
+  LogCapture log;
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  ASSERT_EQ(drop->messages().size(), 1u);
+  EXPECT_EQ(read_message(*drop, 0), "one\n");
+  EXPECT_TRUE(log.contains("maildir-index-ignored"));
+}
+
+TEST_F(MaildirStoreTest, IndexWrittenAfterAFileWasFoundAgainStaysInOrder) {
+  // Two files with one base name; the one in new/ moves to cur/ with flags that sort after the
+  // other's, so the snapshot's order of the two no longer matches their current names.
+  std::string base = "1600000001.M1P1Q1.host";  // older than the generated names
+  std::string in_new = builder_.add({.bytes = "copy in new\n", .base_name = base});
+  builder_.add({.bytes = "copy in cur\n", .in_cur = true, .flags = "S", .base_name = base});
+  builder_.add("other\n");
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  builder_.set_flags(in_new, "T");
+  EXPECT_EQ(read_message(*drop, 0), "copy in new\n");
+  const size_t other[] = {2};
+  ASSERT_TRUE(drop->commit_update(other).is_ok());  // rewrites the index
+  drop.reset();
+  LogCapture log;
+  drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->messages().size(), 2u);
+  EXPECT_FALSE(log.contains("maildir-index-ignored"));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "base/hex.h"
+#include "store/maildir/octet_scan.h"
 
 namespace poplar::store::maildir {
 namespace {
@@ -32,11 +33,17 @@ std::string hashed_uidl(std::string_view base) {
 
 }  // namespace
 
+bool uidl_is_base_name(std::string_view base, uint32_t occurrence) {
+  // is_valid_uidl, eight octets per step: this runs for every message at every login.
+  return occurrence <= 1 && !base.empty() && base.size() <= kMaxUidlLength &&
+         all_visible_ascii(base);
+}
+
 std::string uidl_for_base_name(std::string_view base, uint32_t occurrence) {
+  if (uidl_is_base_name(base, occurrence)) {
+    return std::string(base);
+  }
   if (occurrence <= 1) {
-    if (is_valid_uidl(base)) {
-      return std::string(base);
-    }
     return hashed_uidl(base);
   }
   return hashed_uidl(base) + ":" + std::to_string(occurrence);

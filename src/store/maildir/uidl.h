@@ -29,4 +29,8 @@ namespace poplar::store::maildir {
 // REQUIRES: occurrence >= 1 (1 for the first file with this base name in maildrop order).
 std::string uidl_for_base_name(std::string_view base, uint32_t occurrence);
 
+// True when uidl_for_base_name(base, occurrence) is `base` itself (the first rule), so a caller
+// can point at the name it already holds instead of keeping a copy. Does not allocate.
+bool uidl_is_base_name(std::string_view base, uint32_t occurrence);
+
 }  // namespace poplar::store::maildir

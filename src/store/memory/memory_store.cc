@@ -75,6 +75,7 @@ class MemoryStore::Drop final : public Maildrop {
  public:
   Drop(std::shared_ptr<State> state, std::string location, std::vector<StoredMessage> snapshot)
       : state_(std::move(state)), location_(std::move(location)), snapshot_(std::move(snapshot)) {
+    // The UIDL views point into snapshot_, which is never changed after this.
     infos_.reserve(snapshot_.size());
     for (const StoredMessage& m : snapshot_) {
       infos_.push_back(MessageInfo{m.size_octets, m.uidl});
