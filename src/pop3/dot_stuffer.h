@@ -16,8 +16,9 @@
 //   oe-ns-eoh: a message without a header/body separator gets a CRLF before the terminator
 //     (this makes the reply 2 octets longer than LIST said, as in Dovecot).
 //
-// Scans with memchr and appends whole runs between line ends, so CRLF-stored mail costs about
-// one copy. Never buffers the message: state between chunks is a few flags.
+// Scans with memchr and copies whole runs between line ends into a per-thread scratch area,
+// then appends that to the output in one piece. Never buffers the message: state between
+// chunks is a few flags.
 // No I/O. Thread-safety: not thread-safe; one per reply.
 #pragma once
 
@@ -52,6 +53,10 @@ class DotStuffer {
   uint64_t payload_octets() const { return payload_octets_; }
 
  private:
+  // One pass over at most kPassOctets of input, written to dst (room for twice the input).
+  // Returns the octets written.
+  size_t feed_pass(std::string_view stored, char* dst);
+
   DotStufferOptions options_;
   bool at_line_start_ = true;  // the next octet begins a line
   bool last_was_cr_ = false;   // the previous octet (possibly in the previous chunk) was CR
