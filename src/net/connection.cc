@@ -430,6 +430,11 @@ asio::awaitable<void> Connection::authenticate() {
 asio::awaitable<void> Connection::open_maildrop() {
   auto self = shared_from_this();
   auto user = std::make_shared<auth::UserRecord>(session_.authenticated_user());
+  if (host_.opens_cheaply(*user)) {
+    // Small and indexed: cheaper here than two thread hand-offs.
+    session_.on_maildrop_opened(host_.open_maildrop(*user));
+    co_return;
+  }
   SessionHost* host = &host_;
   in_pool_ = true;
   // The Maildrop is created on the pool and handed over; shared_ptr keeps it owned if this

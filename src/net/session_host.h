@@ -48,6 +48,10 @@ class SessionHost {
 
   // Blocking (directory scans, index reads): runs on the worker pool. Enforces LOGIN-DELAY.
   virtual Result<store::MaildropPtr> open_maildrop(const auth::UserRecord& user) = 0;
+  // True when open_maildrop(user) is expected to take microseconds (see
+  // store::MailStore::open_is_cheap); the connection then opens it on its own thread, saving
+  // two thread hand-offs per login. Called on the I/O thread; at most a stat(2).
+  virtual bool opens_cheaply(const auth::UserRecord&) { return false; }
 
   // Inactivity limits: before login and after login (RFC 1939 §3: at least 10 minutes).
   virtual std::chrono::seconds login_timeout() const = 0;

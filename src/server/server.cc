@@ -72,6 +72,13 @@ void Server::on_auth_success(const std::string& remote_ip, const std::string& us
   throttle_.record_success(remote_ip, user);
 }
 
+bool Server::opens_cheaply(const auth::UserRecord& user) {
+  config::MailUser fields{user.name, user.home};
+  auto path =
+      config::expand_mail_location(user.mail.empty() ? config_.mail.location : user.mail, fields);
+  return path && store_->open_is_cheap(*path);
+}
+
 Result<store::MaildropPtr> Server::open_maildrop(const auth::UserRecord& user) {
   if (!login_delay_.allowed(user.name)) {
     return Status::error(ErrorCode::kLoginDelay, "login-delay not yet passed");

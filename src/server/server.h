@@ -26,6 +26,7 @@ class Server final : public net::SessionHost {
   pop3::SessionConfig session_config(const net::ConnectionInfo& connection) override;
   auth::AuthResult authenticate(const auth::AuthRequest& request) override;
   bool authenticates_cheaply(const auth::AuthRequest& request) override;
+  bool opens_cheaply(const auth::UserRecord& user) override;
   std::chrono::milliseconds on_auth_failure(const std::string& remote_ip,
                                             const std::string& user) override;
   void on_auth_success(const std::string& remote_ip, const std::string& user) override;

@@ -64,6 +64,11 @@ class MailStore {
   // exclusive lock. Errors: kInUse (another session holds the lock), kNotFound (no such
   // maildrop), kPermission, kCorrupt, kTemporary.
   virtual Result<MaildropPtr> open_maildrop(const std::string& location) = 0;
+
+  // A hint, not a promise: true when opening `location` now is likely to take microseconds
+  // (small, already indexed), so a server may open it on its event loop instead of handing it
+  // to a worker thread. Must itself cost at most a stat(2). Default: never.
+  virtual bool open_is_cheap(const std::string& /*location*/) { return false; }
 };
 
 using MailStorePtr = std::unique_ptr<MailStore>;

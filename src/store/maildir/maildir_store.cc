@@ -5,6 +5,7 @@
 // Thread-safety: safe from any thread.
 #include "store/maildir/maildir_store.h"
 
+#include "store/maildir/index_file.h"
 #include "store/maildir/maildir_maildrop.h"
 
 namespace poplar::store::maildir {
@@ -18,6 +19,12 @@ Result<MaildropPtr> MaildirStore::open_maildrop(const std::string& location) {
     return Status::invalid_input("empty Maildir location");
   }
   return MaildirMaildrop::open(fs_, std::move(root));
+}
+
+bool MaildirStore::open_is_cheap(const std::string& location) {
+  Result<fs::FileInfo> index = fs_.stat(location + "/" + std::string(kIndexFileName));
+  return index.is_ok() && index->type == fs::FileType::kRegular &&
+         index->size_bytes < kCheapIndexOctets;
 }
 
 }  // namespace poplar::store::maildir
