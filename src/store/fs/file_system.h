@@ -48,16 +48,32 @@ struct FileInfo {
   int64_t ctime_ns = 0;
 };
 
-// A whole file read into one heap block. Only the first size() bytes are meaningful (the
-// block may be a little larger); nothing in it is initialised beyond what was read.
+// Frees the block of a FileContents the way it was allocated: delete[] unless `release` is set
+// (a FileSystem may map big blocks itself, see posix_file_system.cc).
+struct FileBytesDeleter {
+  void (*release)(char* bytes, size_t capacity) = nullptr;
+  size_t capacity = 0;
+  void operator()(char* bytes) const {
+    if (release != nullptr) {
+      release(bytes, capacity);
+    } else {
+      delete[] bytes;
+    }
+  }
+};
+using FileBytes = std::unique_ptr<char[], FileBytesDeleter>;
+
+// A whole file read into one block. Only the first size() bytes are meaningful (the block may
+// be larger); nothing in it is initialised beyond what was read. Moving it keeps the block in
+// place, so views into it stay valid.
 class FileContents {
  public:
   FileContents() = default;
-  FileContents(std::unique_ptr<char[]> bytes, size_t size)
-      : bytes_(std::move(bytes)), size_(size) {}
+  FileContents(FileBytes bytes, size_t size) : bytes_(std::move(bytes)), size_(size) {}
   // A copy of `text`, for tests and for callers that hold bytes already.
   static FileContents copy_of(std::string_view text) {
-    auto bytes = std::make_unique_for_overwrite<char[]>(text.empty() ? 1 : text.size());
+    FileBytes bytes(
+        std::make_unique_for_overwrite<char[]>(text.empty() ? 1 : text.size()).release());
     std::copy(text.begin(), text.end(), bytes.get());
     return FileContents(std::move(bytes), text.size());
   }
@@ -67,7 +83,7 @@ class FileContents {
   std::string_view view() const { return std::string_view(bytes_.get(), size_); }
 
  private:
-  std::unique_ptr<char[]> bytes_;
+  FileBytes bytes_;
   size_t size_ = 0;
 };
 

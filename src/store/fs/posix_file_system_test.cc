@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 
 #include "store/fs/fault_injection_file_system.h"
 #include "store/fs/file_system.h"
@@ -83,6 +84,75 @@ TEST_F(PosixFileSystemTest, StatFollowsLinksAndReportsSize) {
   EXPECT_EQ(info->type, FileType::kRegular);
   EXPECT_EQ(info->size_bytes, 5u);
   EXPECT_EQ(fs_.stat(path("missing")).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, StatReportsIdentityAndTimesInNanoseconds) {
+  std::filesystem::create_directory(path("dir"));
+  struct stat st {};
+  ASSERT_EQ(::stat(path("dir").c_str(), &st), 0);
+  Result<FileInfo> info = fs_.stat(path("dir"));
+  ASSERT_TRUE(info.is_ok());
+  EXPECT_EQ(info->type, FileType::kDirectory);
+  EXPECT_EQ(info->device, static_cast<uint64_t>(st.st_dev));
+  EXPECT_EQ(info->inode, static_cast<uint64_t>(st.st_ino));
+  EXPECT_EQ(info->mtime_ns, int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec);
+  EXPECT_EQ(info->ctime_ns, int64_t{st.st_ctim.tv_sec} * 1'000'000'000 + st.st_ctim.tv_nsec);
+  // The clock the stamps are compared with is the same wall clock, give or take a tick.
+  EXPECT_GE(fs_.now_ns() + 1'000'000'000, info->ctime_ns);
+}
+
+TEST_F(PosixFileSystemTest, ReadFileReadsWholeFilesSmallAndHuge) {
+  // Below and above the size mapped on huge pages, and empty.
+  for (size_t size :
+       {size_t{0}, size_t{1}, size_t{5000}, size_t{(2u << 20) - 1}, size_t{3u << 20}}) {
+    std::string bytes(size, '\0');
+    for (size_t i = 0; i < size; ++i) {
+      bytes[i] = static_cast<char>('a' + i % 23);
+    }
+    write_file(path("whole"), bytes);
+    Result<FileContents> read = fs_.read_file(path("whole"), 16u << 20);
+    ASSERT_TRUE(read.is_ok()) << size;
+    EXPECT_EQ(read->size(), size);
+    EXPECT_TRUE(read->view() == bytes) << size;
+    // The block is writable (the index parser decodes names in place).
+    if (size > 0) {
+      read->data()[size - 1] = '!';
+      EXPECT_EQ(read->view().back(), '!');
+    }
+  }
+}
+
+TEST_F(PosixFileSystemTest, ReadFileRefusesFilesAboveTheLimitAndMissingOnes) {
+  write_file(path("big"), std::string(1000, 'x'));
+  EXPECT_EQ(fs_.read_file(path("big"), 999).status().code(), ErrorCode::kLimit);
+  EXPECT_TRUE(fs_.read_file(path("big"), 1000).is_ok());
+  EXPECT_EQ(fs_.read_file(path("none"), 1000).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, ListingsKeepEveryNameWhateverWasReserved) {
+  std::filesystem::create_directory(path("many"));
+  std::set<std::string> names;
+  for (int i = 0; i < 3000; ++i) {
+    std::string name = std::to_string(1700000000 + i) + ".M" + std::to_string(i) + "P1Q1.host";
+    names.insert(name);
+    write_file(path("many/" + name), "x");
+  }
+  DirectoryListing listing;
+  ASSERT_TRUE(fs_.list_directory(path("many"), &listing).is_ok());
+  std::set<std::string> seen;
+  for (size_t i = 0; i < listing.size(); ++i) {
+    seen.insert(std::string(listing.name(i)));
+  }
+  EXPECT_EQ(seen, names);
+  std::string taken = listing.take_names();
+  EXPECT_TRUE(listing.empty());
+  EXPECT_EQ(taken.size(), [&] {
+    size_t octets = 0;
+    for (const std::string& n : names) {
+      octets += n.size();
+    }
+    return octets;
+  }());
 }
 
 TEST_F(PosixFileSystemTest, WritesSyncsRenamesReadsAndUnlinks) {

@@ -23,9 +23,13 @@
 #include "store/maildir/maildir_maildrop.h"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 
@@ -43,7 +47,13 @@ namespace {
 // Mail is private to its owner (Maildir convention; Dovecot and Postfix do the same).
 constexpr uint32_t kDirectoryMode = 0700;
 
-enum class SizeSource : uint8_t { kUnknown, kNameField, kIndex, kScanned };
+enum class SizeSource : uint8_t { kUnknown, kNameField, kIndex };
+
+// Reading sizes on a second thread pays from this many files on (a thread costs ~0.1 ms, a
+// file ~10 µs); below it the fault-injection tests also see one deterministic order.
+constexpr size_t kParallelScanMinFiles = 1000;
+// Files a thread takes at once from the shared counter.
+constexpr size_t kScanBatch = 64;
 
 bool is_skippable(const Status& status) {
   return status.code() == ErrorCode::kNotFound || status.code() == ErrorCode::kPermission;
@@ -447,9 +457,59 @@ std::string_view MaildirMaildrop::base_of(const Candidate& c) const {
   return arena_[index_of(c.dir)].substr(c.name_offset, c.base_length);
 }
 
-// The listing path: one pass over the sorted candidates for duplicate detection, sizes (index
-// merge or reading the file), UIDLs and slots. In sorted order every name is a cache miss, so
-// each is touched in one place only.
+// Reads the files of candidates[todo[k]] for their CRLF sizes into outcomes[k]; failures
+// (with their position k) go to `failures`. Many files are read on two threads: a first login
+// to a big maildrop is mostly open/read/close system calls, and on a two-core machine a second
+// thread halves it. Each outcome is written by one thread and read only after the join.
+void MaildirMaildrop::scan_sizes(std::span<const Candidate> candidates,
+                                 std::span<const uint32_t> todo, std::vector<ScanOutcome>* outcomes,
+                                 std::vector<std::pair<uint32_t, Status>>* failures) const {
+  outcomes->assign(todo.size(), ScanOutcome{});
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};  // a failure that fails the open: no point reading on
+  std::mutex failures_mutex;
+  auto work = [&] {
+    std::unique_ptr<char[]> buffer;  // one per thread, reused for every file
+    for (;;) {
+      const size_t begin = next.fetch_add(kScanBatch, std::memory_order_relaxed);
+      if (begin >= todo.size()) {
+        return;
+      }
+      const size_t end = std::min(todo.size(), begin + kScanBatch);
+      for (size_t k = begin; k < end; ++k) {
+        if (stop.load(std::memory_order_relaxed)) {
+          return;
+        }
+        const Candidate& c = candidates[todo[k]];
+        Result<uint64_t> size = scan_size(fs_, path_of(c.dir, name_of(c)), buffer);
+        if (size.is_ok()) {
+          (*outcomes)[k].size_octets = *size;
+          continue;
+        }
+        if (!is_skippable(size.status())) {
+          stop.store(true, std::memory_order_relaxed);
+        }
+        std::lock_guard<std::mutex> guard(failures_mutex);
+        failures->emplace_back(static_cast<uint32_t>(k), size.status());
+      }
+    }
+  };
+  std::optional<std::thread> helper;
+  if (todo.size() >= kParallelScanMinFiles && std::thread::hardware_concurrency() > 1) {
+    try {
+      helper.emplace(work);
+    } catch (const std::system_error&) {
+      // No thread to be had: this one reads them all.
+    }
+  }
+  work();
+  if (helper) {
+    helper->join();
+  }
+}
+
+// The listing path: list, sort, take sizes from names and the index, read the files left
+// over, then build the snapshot in maildrop order.
 Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index_usable,
                                           bool index_corrupt, const DirectoryStamp (&listed)[2]) {
   DirectoryStamp stamps[2] = {listed[0], listed[1]};
@@ -473,8 +533,9 @@ Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index
     for (Subdir dir : kSubdirs) {
       std::string& names = listed_names_[index_of(dir)];
       names = listings[index_of(dir)].take_names();
-      // Kept for the whole session: give back what the listing reserved beyond its names.
-      if (names.capacity() - names.size() > names.size() / 8) {
+      // Kept for the whole session: give back what the listing reserved far beyond its names
+      // (a copy, so not for a few percent).
+      if (names.capacity() - names.size() > names.size() / 4) {
         names.shrink_to_fit();
       }
       arena_[index_of(dir)] = names;
@@ -482,26 +543,19 @@ Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index
   }
   sort_candidates(&candidates);
 
+  // 1. Sizes from names and from the index, merged in one pass (both are in maildrop order).
   // Same time is necessary for the same base name (the time is read from it): compare the
   // cheap number before the string.
   auto same_base = [this](const Candidate& a, const Candidate& b) {
     return a.time == b.time && base_of(a) == base_of(b);
   };
   std::span<const IndexEntry> entries = index.entries();
-  size_t cursor = 0;      // the index is in candidate order: one merge pass, no hash table
-  size_t exact_hits = 0;  // entries naming this very file with this size
-  size_t scanned = 0;
-  std::unique_ptr<char[]> buffer;
-  std::vector<std::pair<size_t, size_t>> hashed;
-  std::string_view previous_base;  // of the last message kept, for the occurrence count
-  uint32_t occurrence = 0;
-  messages_.reserve(candidates.size());
-  slots_.reserve(candidates.size());
-
+  size_t cursor = 0;           // no hash table: the cursor only moves forward
+  size_t exact_hits = 0;       // entries naming this very file with its size
+  std::vector<uint32_t> todo;  // candidates whose file must be read
   for (size_t i = 0; i < candidates.size(); ++i) {
-    const Candidate& c = candidates[i];
+    Candidate& c = candidates[i];
     const std::string_view base = base_of(c);
-    const std::string_view name = name_of(c);
     // Duplicates are neighbours after the sort.
     const bool duplicate = (i > 0 && same_base(candidates[i - 1], c)) ||
                            (i + 1 < candidates.size() && same_base(candidates[i + 1], c));
@@ -519,7 +573,7 @@ Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index
     const IndexEntry* known = nullptr;
     bool exact = false;
     for (size_t k = cursor; k < run_end; ++k) {
-      if (entries[k].dir == c.dir && index.name(entries[k]) == name) {
+      if (entries[k].dir == c.dir && index.name(entries[k]) == name_of(c)) {
         known = &entries[k];
         exact = true;
         break;
@@ -528,31 +582,55 @@ Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index
     if (known == nullptr && !duplicate && run_end - cursor == 1) {
       known = &entries[cursor];
     }
-
-    uint64_t size = c.size_octets;
     if (c.source != SizeSource::kNameField && known != nullptr) {
-      size = known->size_octets;
+      c.size_octets = known->size_octets;
+      c.source = SizeSource::kIndex;
     } else if (c.source != SizeSource::kNameField) {
-      std::string path = path_of(c.dir, name);
-      Result<uint64_t> scan = scan_size(fs_, path, buffer);
-      if (!scan.is_ok()) {
-        if (!is_skippable(scan.status())) {
-          return scan.status();
-        }
-        if (scan.status().code() == ErrorCode::kPermission) {
-          log::warning("maildir-message-skipped")
-              .kv("path", path)
-              .kv("error", scan.status().message());
-        }
-        unsettled[index_of(c.dir)] = true;
-        continue;  // not in this snapshot; retried at the next login
-      }
-      size = *scan;
-      ++scanned;
+      todo.push_back(static_cast<uint32_t>(i));
     }
-    if (exact && known->size_octets == size) {
+    if (exact && known->size_octets == c.size_octets) {
       ++exact_hits;
     }
+  }
+
+  // 2. Read the files nothing knew the size of (a first login reads them all).
+  std::vector<ScanOutcome> outcomes;
+  std::vector<std::pair<uint32_t, Status>> failures;  // by position in todo
+  scan_sizes(candidates, todo, &outcomes, &failures);
+  std::sort(failures.begin(), failures.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [k, status] : failures) {
+    if (!is_skippable(status)) {
+      return status;  // the first in maildrop order; the others may not have been read
+    }
+  }
+
+  // 3. The snapshot, in maildrop order.
+  std::vector<std::pair<size_t, size_t>> hashed;
+  std::string_view previous_base;  // of the last message kept, for the occurrence count
+  uint32_t occurrence = 0;
+  size_t next_todo = 0;
+  size_t next_failure = 0;
+  messages_.reserve(candidates.size());
+  slots_.reserve(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const Candidate& c = candidates[i];
+    uint64_t size = c.size_octets;
+    if (next_todo < todo.size() && todo[next_todo] == i) {
+      const size_t k = next_todo++;
+      if (next_failure < failures.size() && failures[next_failure].first == k) {
+        const Status& status = failures[next_failure++].second;
+        if (status.code() == ErrorCode::kPermission) {
+          log::warning("maildir-message-skipped")
+              .kv("path", path_of(c.dir, name_of(c)))
+              .kv("error", status.message());
+        }
+        unsettled[index_of(c.dir)] = true;
+        continue;  // not in this snapshot (vanished, or unreadable: retried at the next login)
+      }
+      size = outcomes[k].size_octets;
+    }
+    const std::string_view base = base_of(c);
     occurrence = (!slots_.empty() && base == previous_base) ? occurrence + 1 : 1;
     previous_base = base;
     messages_.push_back(MessageInfo{size, {}});
@@ -560,6 +638,7 @@ Status MaildirMaildrop::load_from_listing(const IndexContents& index, bool index
     slots_.push_back(Slot{c.name_offset, c.name_length, c.dir, 0, 0});
   }
   finish_uidls(hashed);
+  const size_t scanned = todo.size() - failures.size();
 
   for (Subdir dir : kSubdirs) {
     if (unsettled[index_of(dir)]) {

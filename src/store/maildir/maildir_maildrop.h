@@ -5,7 +5,8 @@
 // two stat(2)s and one read of the index file: the index then is the snapshot, and neither
 // new/ nor cur/ is listed (index_file.h says when a recorded listing is still valid).
 // Otherwise it lists both, takes sizes from ",W=" name fields and the index, reads the bodies
-// of messages seen for the first time, and rewrites the index.
+// of messages seen for the first time (on two threads when there are many: a first login),
+// and rewrites the index.
 //
 // What it keeps per message is 32 bytes: a MessageInfo (size and a UIDL view) and an 8-byte
 // Slot. The names stay in the one buffer they were read into (the index file's bytes, or the
@@ -16,13 +17,15 @@
 // not asked for; hold the lock after a failed open (the lock is a member, released when the
 // half-built object dies).
 //
-// Thread-safety: one thread at a time (Maildrop contract).
+// Thread-safety: one thread at a time (Maildrop contract). open() may start one helper thread
+// of its own and joins it before returning.
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/fs/file_system.h"
@@ -58,6 +61,10 @@ class MaildirMaildrop final : public Maildrop {
   struct Candidate;
   class Relocator;
   class SnapshotSink;
+  // The CRLF size read from one file (the error, if any, is kept apart).
+  struct ScanOutcome {
+    uint64_t size_octets = 0;
+  };
 
   MaildirMaildrop(fs::FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
 
@@ -71,6 +78,9 @@ class MaildirMaildrop final : public Maildrop {
   Status load_from_listing(const IndexContents& index, bool index_usable, bool index_corrupt,
                            const DirectoryStamp (&stamps)[2]);
   Status list_or_create(Subdir dir, fs::DirectoryListing* out, bool* created);
+  void scan_sizes(std::span<const Candidate> candidates, std::span<const uint32_t> todo,
+                  std::vector<ScanOutcome>* outcomes,
+                  std::vector<std::pair<uint32_t, Status>>* failures) const;
   Status collect_candidates(const fs::DirectoryListing (&listings)[2],
                             std::vector<Candidate>* candidates, bool (&unsettled)[2]);
   void sort_candidates(std::vector<Candidate>* candidates) const;

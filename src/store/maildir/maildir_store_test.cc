@@ -952,5 +952,52 @@ TEST_F(MaildirStoreTest, IndexWrittenAfterAFileWasFoundAgainStaysInOrder) {
   EXPECT_FALSE(log.contains("maildir-index-ignored"));
 }
 
+// A first login with many messages reads them on two threads; what it finds must not depend
+// on that: sizes, order, skipped files, a failure that fails the login.
+TEST_F(MaildirStoreTest, AFirstLoginWithManyMessagesReadsThemAllAndHandlesFailures) {
+  constexpr int kMessages = 2500;  // above the threshold for a second thread
+  std::vector<std::string> names;
+  for (int i = 0; i < kMessages; ++i) {
+    std::string body = "Subject: " + std::to_string(i) + "\n\n" + std::string(i % 97, 'x') + "\n";
+    bool in_cur = i % 5 == 0;
+    names.push_back(builder_.add({.bytes = body, .in_cur = in_cur, .flags = in_cur ? "S" : ""}));
+  }
+  const std::string unreadable = names[1234];
+  const std::string broken = names[2001];
+
+  // One file refused (EACCES): skipped with a warning, everything else listed.
+  faulty_.set_hook([&](Op op, std::string_view path) {
+    return op == Op::kOpenForRead && path.ends_with(unreadable) ? EACCES : 0;
+  });
+  {
+    LogCapture log;
+    MaildropPtr drop = open_ok();
+    ASSERT_TRUE(drop);
+    ASSERT_EQ(drop->messages().size(), static_cast<size_t>(kMessages - 1));
+    EXPECT_TRUE(log.contains("maildir-message-skipped"));
+    for (size_t i = 0; i < drop->messages().size(); i += 97) {
+      EXPECT_EQ(drop->messages()[i].size_octets, crlf_size_octets(read_message(*drop, i))) << i;
+    }
+  }
+  // Without an index: an I/O error on one file of 2,500 fails the login and leaves nothing
+  // locked; the next login reads every file again.
+  stdfs::remove(builder_.path() / kIndexFileName);
+  faulty_.set_hook([&](Op op, std::string_view path) {
+    return op == Op::kOpenForRead && path.ends_with(broken) ? EIO : 0;
+  });
+  EXPECT_EQ(open().status().code(), ErrorCode::kTemporary);
+  faulty_.set_hook(nullptr);
+  faulty_.reset();
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  ASSERT_EQ(drop->messages().size(), static_cast<size_t>(kMessages));
+  EXPECT_EQ(faulty_.count(Op::kOpenForRead), static_cast<size_t>(kMessages));
+  std::vector<std::string> uidls = uidls_of(*drop);
+  for (int i = 0; i < kMessages; ++i) {
+    std::string base = names[static_cast<size_t>(i)].substr(4);
+    EXPECT_EQ(uidls[static_cast<size_t>(i)], base.substr(0, base.find(':'))) << i;
+  }
+}
+
 }  // namespace
 }  // namespace poplar::store::maildir
