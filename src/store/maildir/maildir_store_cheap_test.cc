@@ -19,7 +19,7 @@ TEST(MaildirStoreCheapOpenTest, OnlyAnIndexedSmallMaildropIsCheap) {
   EXPECT_FALSE(store.open_is_cheap(root));  // does not exist
   testing::MaildirBuilder builder(root);
   builder.add("Subject: a\n\nbody\n");
-  EXPECT_FALSE(store.open_is_cheap(root));  // no index yet: a first open may read bodies
+  EXPECT_FALSE(store.open_is_cheap(root));         // no index yet: a first open may read bodies
   ASSERT_TRUE(store.open_maildrop(root).is_ok());  // writes the index
   EXPECT_TRUE(store.open_is_cheap(root));
 }
