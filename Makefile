@@ -30,7 +30,7 @@ fuzz: deps
 	@cmake --build --preset fuzz -j $(JOBS)
 	@tests/run_fuzzers 100000000 600 0
 
-# Poplar against Dovecot default and tuned on one generated data set (about 10 minutes on
+# Poplar against Dovecot default and tuned on one generated data set (12-15 minutes on
 # 2 cores, needs root). Results: build/bench/results.json and docs/benchmarks.md.
 bench:
 	@scripts/install-deps --bench
