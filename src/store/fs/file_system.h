@@ -81,6 +81,11 @@ class FileContents {
   const char* data() const { return bytes_.get(); }
   size_t size() const { return size_; }
   std::string_view view() const { return std::string_view(bytes_.get(), size_); }
+  // The octets of a block mapped outside the heap (0 for a heap block), e.g. for a benchmark
+  // that counts what an open maildrop holds.
+  size_t mapped_octets() const {
+    return bytes_.get_deleter().release != nullptr ? bytes_.get_deleter().capacity : 0;
+  }
 
  private:
   FileBytes bytes_;
