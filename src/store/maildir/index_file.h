@@ -48,11 +48,13 @@ inline constexpr uint64_t kMaxIndexBytes = uint64_t{1} << 30;
 
 // How long a directory must have been unchanged, before it was listed, for that listing to be
 // trusted later while the directory still has the same stat identity. A change stamps the
-// directory with the kernel's coarse clock (one tick, 1-10 ms) truncated to the file
-// system's granularity (1 ns, 1 s, 2 s on FAT), so a change made in the same tick as (or
-// just after) the stat that preceded the listing can leave every stamp as it was. Two seconds
-// cover every granularity Linux file systems have, with room for a small clock step.
-inline constexpr int64_t kSettledNs = 2'000'000'000;
+// directory with the kernel's coarse clock (up to one tick, 1-10 ms, behind the clock read
+// here) truncated to the file system's granularity G (1 ns, 1 s, 2 s on FAT), so a change
+// made after the listing can carry a stamp as old as listed_ns - tick - G, and one made in the
+// same tick as the last change before it leaves every stamp as it was. A recorded stamp at
+// least 3 s older than listed_ns is older than any such later stamp (G <= 2 s, tick <= 10 ms,
+// and most of a second to spare for a small clock step), so it changes with any later change.
+inline constexpr int64_t kSettledNs = 3'000'000'000;
 
 // What the index recorded about new/ or cur/ when the store listed it.
 struct DirectoryStamp {
