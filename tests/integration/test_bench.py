@@ -15,6 +15,7 @@ import unittest
 
 from harness import (MSG_BIG, MSG_CRLF, MSG_LF_DOTS, MSG_NO_FINAL_NEWLINE, POPLAR_BIN,
                      PoplarServer, wire_size, write_test_certificate)
+from test_tls import TLS_LISTENERS  # the STLS and implicit-TLS listeners of test_tls
 
 EX_USAGE = 64
 EX_UNAVAILABLE = 69
@@ -26,19 +27,6 @@ RESULT_KEYS = ["scenario", "label", "connections", "threads", "tls", "sessions",
                "mb_per_s", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
                "latency_max_ms"]
 
-TLS_LISTENERS = """
-[[listen]]
-address = "127.0.0.1:0"
-tls = "starttls"
-
-[[listen]]
-address = "127.0.0.1:0"
-tls = "implicit"
-
-[tls]
-certificate = "cert.pem"
-private_key = "key.pem"
-"""
 
 
 def parse_result(stdout):
