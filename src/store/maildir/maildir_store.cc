@@ -23,8 +23,13 @@ Result<MaildropPtr> MaildirStore::open_maildrop(const std::string& location) {
 
 bool MaildirStore::open_is_cheap(const std::string& location) {
   Result<fs::FileInfo> index = fs_.stat(location + "/" + std::string(kIndexFileName));
-  return index.is_ok() && index->type == fs::FileType::kRegular &&
-         index->size_bytes < kCheapIndexOctets;
+  if (!index.is_ok() || index->type != fs::FileType::kRegular ||
+      index->size_bytes >= kCheapIndexOctets) {
+    return false;
+  }
+  // Deliveries since the index was written may mean reading many new bodies: not cheap.
+  Result<fs::FileInfo> fresh = fs_.stat(location + "/new");
+  return fresh.is_ok() && fresh->mtime_ns <= index->mtime_ns;
 }
 
 }  // namespace poplar::store::maildir

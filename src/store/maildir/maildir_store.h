@@ -44,9 +44,10 @@ class MaildirStore final : public MailStore {
   // kInvalidInput (empty location), kTemporary (I/O error; retry later).
   Result<MaildropPtr> open_maildrop(const std::string& location) override;
 
-  // The index file exists and is below kCheapIndexOctets (about 1,000 messages): the open is a
-  // couple of stats and one small read, or a short listing. A first open (no index: bodies may
-  // have to be read) or a big maildrop is not cheap.
+  // The index file exists, is below kCheapIndexOctets (about 1,000 messages) and is newer than
+  // new/ (nothing delivered since): the open is a couple of stats and one small read, or a
+  // short listing. A first open (no index: bodies may have to be read), a big maildrop or one
+  // with fresh deliveries is not cheap. Two stat(2) calls.
   bool open_is_cheap(const std::string& location) override;
   static constexpr uint64_t kCheapIndexOctets = 64 * 1024;
 
