@@ -1,5 +1,6 @@
 #include "base/log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -13,6 +14,26 @@ std::atomic<int> g_min_level{static_cast<int>(Level::kInfo)};
 std::mutex g_sink_mutex;
 std::function<void(Level, std::string_view)>* g_sink = nullptr;
 
+// The process id for the line prefix, 0 until the first line. getpid(2) is a real system call
+// (glibc stopped caching it in 2.25), so it is asked once, not once per line. A child forked
+// after logging started must not log its parent's pid: the fork handler forgets the cached one
+// in the child. (The server does not fork today; tests and future privilege separation may.)
+std::atomic<pid_t> g_pid{0};
+
+void forget_pid_in_child() { g_pid.store(0, std::memory_order_relaxed); }
+
+pid_t process_id() {
+  pid_t pid = g_pid.load(std::memory_order_relaxed);
+  if (pid == 0) {
+    // Registered before the first pid is cached, so no fork can keep a stale one.
+    static const int registered = pthread_atfork(nullptr, nullptr, &forget_pid_in_child);
+    (void)registered;  // fails only with ENOMEM; then a forked child would log the parent's pid
+    pid = getpid();
+    g_pid.store(pid, std::memory_order_relaxed);
+  }
+  return pid;
+}
+
 void write_stderr(std::string_view line) {
   char stamp[32];
   std::time_t t = std::time(nullptr);
@@ -21,7 +42,7 @@ void write_stderr(std::string_view line) {
   size_t n = std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::string out(stamp, n);
   out += " poplar[";
-  out += std::to_string(getpid());
+  out += std::to_string(process_id());
   out += "]: ";
   out += line;
   out += '\n';

@@ -1,5 +1,8 @@
 #include "base/log.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -22,6 +25,40 @@ TEST(LogTest, PeerControlledValuesCannotForgeLines) {
   EXPECT_EQ(log::escape_value(""), "\"\"");
   EXPECT_EQ(log::escape_value("a\"b"), "\"a\\\"b\"");
   EXPECT_EQ(log::escape_value("a=b"), "\"a=b\"");
+}
+
+// The default sink caches the pid; a child forked after the parent logged must still log its own.
+TEST(LogTest, ForkedChildLogsItsOwnPid) {
+  log::reset_sink();
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const int saved_stderr = ::dup(STDERR_FILENO);
+  ASSERT_GE(saved_stderr, 0);
+  ASSERT_EQ(::dup2(fds[1], STDERR_FILENO), STDERR_FILENO);
+  log::info("before-fork");
+  const pid_t child = ::fork();
+  if (child == 0) {
+    log::info("in-child");
+    ::_exit(0);
+  }
+  log::info("after-fork");
+  ::dup2(saved_stderr, STDERR_FILENO);
+  ::close(saved_stderr);
+  ::close(fds[1]);
+  ASSERT_GT(child, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  std::string text;
+  char buffer[512];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) {
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  const std::string parent = " poplar[" + std::to_string(::getpid()) + "]: ";
+  EXPECT_NE(text.find(parent + "before-fork\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(parent + "after-fork\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" poplar[" + std::to_string(child) + "]: in-child\n"), std::string::npos)
+      << text;
 }
 
 }  // namespace
