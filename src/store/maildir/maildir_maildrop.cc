@@ -230,16 +230,26 @@ Status MaildirMaildrop::list_or_create(Subdir dir, fs::DirectoryListing* out, bo
 }
 
 Status MaildirMaildrop::lock_and_load() {
-  Result<bool> created = create_if_missing();
-  if (!created.is_ok()) {
-    return created.status();
+  // Lock first: the Maildir exists at every login but a new user's first, and opening the lock
+  // file is what proves it. Only ENOENT (no Maildir; or no parent, which mkdir reports) costs
+  // the creation and a second try; a Maildir created by someone else meanwhile is locked as
+  // found.
+  const std::string lock_path = root_ + "/" + std::string(kLockFileName);
+  bool created = false;
+  Result<fs::FileLockPtr> lock = fs_.lock_file(lock_path);
+  if (lock.status().code() == ErrorCode::kNotFound) {
+    Result<bool> made = create_if_missing();
+    if (!made.is_ok()) {
+      return made.status();
+    }
+    created = *made;
+    lock = fs_.lock_file(lock_path);
   }
-  Result<fs::FileLockPtr> lock = fs_.lock_file(root_ + "/" + std::string(kLockFileName));
   if (!lock.is_ok()) {
     return lock.status();
   }
   lock_ = std::move(lock).value();
-  if (*created) {
+  if (created) {
     return Status::ok();  // a brand-new Maildir has no mail
   }
 

@@ -68,9 +68,10 @@ class MaildirMaildrop final : public Maildrop {
 
   MaildirMaildrop(fs::FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
 
-  // The steps of open(), in order.
-  Result<bool> create_if_missing();  // true: it was missing and is now created, empty
+  // The steps of open(), in order. create_if_missing() runs only when the lock file could
+  // not be opened for want of its directory (ENOENT).
   Status lock_and_load();
+  Result<bool> create_if_missing();  // true: it was missing and is now created, empty
   // The index is valid for both directories: it is the snapshot. Errors: kCorrupt (a bad
   // line; nothing is kept then).
   Status load_from_index(IndexFile& index);

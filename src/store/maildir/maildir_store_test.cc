@@ -161,6 +161,73 @@ TEST_F(MaildirStoreTest, CreatesAMissingMaildirPrivateAndEmpty) {
   }
 }
 
+// The operations of an open, as "op path" with the temp dir cut off the path.
+std::vector<std::string> op_trace(const fs::FaultInjectionFileSystem& faulty,
+                                  const stdfs::path& base) {
+  std::vector<std::string> out;
+  for (const auto& record : faulty.operations()) {
+    std::string path = record.path;
+    if (path.starts_with(base.string())) {
+      path.erase(0, base.string().size());
+    }
+    out.push_back(std::string(fs::FaultInjectionFileSystem::op_name(record.op)) + " " + path);
+  }
+  return out;
+}
+
+TEST_F(MaildirStoreTest, AMissingMaildirIsCreatedOnlyAfterItsLockFileCouldNotBeOpened) {
+  ASSERT_TRUE(store_.open_maildrop((dir_.path() / "newuser").string()).is_ok());
+  EXPECT_EQ(op_trace(faulty_, dir_.path()),
+            (std::vector<std::string>{
+                "lock_file /newuser/poplar.lock",  // ENOENT: no Maildir yet
+                "make_directory /newuser",
+                "make_directory /newuser/tmp",
+                "make_directory /newuser/new",
+                "make_directory /newuser/cur",
+                "sync_directory /newuser",
+                "lock_file /newuser/poplar.lock",
+            }));
+}
+
+TEST_F(MaildirStoreTest, AnExistingMaildirIsLockedWithoutAnyMkdir) {
+  builder_.add("one\n");
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->messages().size(), 1u);
+  std::vector<std::string> ops = op_trace(faulty_, dir_.path());
+  ASSERT_FALSE(ops.empty());
+  EXPECT_EQ(ops[0], "lock_file /Maildir/poplar.lock");
+  EXPECT_EQ(faulty_.count(Op::kMakeDirectory), 0u);
+  EXPECT_EQ(faulty_.count(Op::kLockFile), 1u);
+}
+
+// The lock file's directory was missing when the lock was tried (ENOENT), and another program
+// created the Maildir before our mkdir: mkdir finds it, the second try locks it, and its mail
+// is listed as usual (nothing is assumed empty, nothing created inside it).
+TEST_F(MaildirStoreTest, AMaildirCreatedByAnotherProgramAfterTheFailedLockIsLockedAsFound) {
+  builder_.add("one\n");
+  builder_.add("two\n");
+  bool first = true;
+  faulty_.set_hook([&first](Op op, std::string_view) {
+    if (op == Op::kLockFile && first) {
+      first = false;
+      return ENOENT;
+    }
+    return 0;
+  });
+  MaildropPtr drop = open_ok();
+  ASSERT_TRUE(drop);
+  EXPECT_EQ(drop->messages().size(), 2u);
+  EXPECT_EQ(faulty_.count(Op::kLockFile), 2u);
+  EXPECT_EQ(faulty_.count(Op::kMakeDirectory), 1u) << "the Maildir only; it existed";
+  std::vector<std::string> ops = op_trace(faulty_, dir_.path());
+  ASSERT_GE(ops.size(), 3u);
+  EXPECT_EQ(ops[0], "lock_file /Maildir/poplar.lock");
+  EXPECT_EQ(ops[1], "make_directory /Maildir");
+  EXPECT_EQ(ops[2], "lock_file /Maildir/poplar.lock");
+  EXPECT_EQ(open().status().code(), ErrorCode::kInUse) << "the lock is really held";
+}
+
 TEST_F(MaildirStoreTest, MissingParentDirectoryIsNotFound) {
   Result<MaildropPtr> drop = store_.open_maildrop((dir_.path() / "no/such/Maildir").string());
   EXPECT_EQ(drop.status().code(), ErrorCode::kNotFound);
