@@ -193,9 +193,10 @@ class FileSystem {
   virtual Result<SequentialFilePtr> open_for_read(const std::string& path) = 0;
 
   // Reads a whole file at once: one buffer sized from fstat(2), filled by as few reads as the
-  // kernel allows (normally one, plus the one that sees the end). For small files read in one
-  // go (an index); messages are streamed with open_for_read(). Errors: kLimit (larger than
-  // max_bytes), kNotFound, kPermission, kTemporary.
+  // kernel allows (normally one: a read that returns the fstat size into a buffer one byte
+  // larger has met the end of the file, so no read is made to see it). For small files read
+  // in one go (an index); messages are streamed with open_for_read(). Errors: kLimit (larger
+  // than max_bytes), kNotFound, kPermission, kTemporary.
   virtual Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) = 0;
 
   // Creates (or truncates) a file for writing with the given permission bits. Never follows a

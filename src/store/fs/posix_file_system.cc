@@ -293,7 +293,8 @@ class PosixFileSystem final : public FileSystem {
       return Status::error(ErrorCode::kLimit, "file too large: " + path);
     }
     // One spare byte: a read that fills the buffer means the file grew since fstat.
-    size_t capacity = static_cast<size_t>(st.st_size) + 1;
+    const auto expected = static_cast<size_t>(st.st_size);
+    size_t capacity = expected + 1;
     FileBytes bytes = allocate_file_bytes(capacity);
     size_t used = 0;
     for (;;) {
@@ -307,8 +308,8 @@ class PosixFileSystem final : public FileSystem {
         bytes = std::move(grown);
         capacity = bigger;
       }
-      ssize_t n =
-          retry_on_eintr([&] { return ::read(fd.get(), bytes.get() + used, capacity - used); });
+      const size_t asked = capacity - used;
+      ssize_t n = retry_on_eintr([&] { return ::read(fd.get(), bytes.get() + used, asked); });
       if (n < 0) {
         return Status::from_errno(errno, "read " + path);
       }
@@ -316,6 +317,13 @@ class PosixFileSystem final : public FileSystem {
         break;
       }
       used += static_cast<size_t>(n);
+      // A read of a regular file returns less than asked only at its end: one that came back
+      // short with at least the fstat size read has seen the end, and a further read would
+      // only return 0 (one system call per index read, not two). A short read before that
+      // size (the file shrank, or a file system that returns partial reads) reads on to 0.
+      if (static_cast<size_t>(n) < asked && used >= expected) {
+        break;
+      }
     }
     return FileContents(std::move(bytes), used);
   }

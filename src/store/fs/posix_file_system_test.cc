@@ -1,6 +1,7 @@
 // Tests of the POSIX FileSystem (in a temp dir) and of the fault-injection wrapper, including
 // the flock conflict across processes (fork). Must never: touch files outside its temp dir.
 // Single-threaded apart from the forked child.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -119,6 +122,44 @@ TEST_F(PosixFileSystemTest, ReadFileReadsWholeFilesSmallAndHuge) {
       read->data()[size - 1] = '!';
       EXPECT_EQ(read->view().back(), '!');
     }
+  }
+}
+
+// The read(2)-family calls this process has made so far (syscr in /proc/self/io), or -1 when
+// the kernel does not account them. The read that fetches the count is not in it.
+long long read_calls() {
+  int fd = ::open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return -1;
+  }
+  char text[1024];
+  ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (n <= 0) {
+    return -1;
+  }
+  text[n] = '\0';
+  const char* field = std::strstr(text, "syscr: ");
+  return field == nullptr ? -1 : std::atoll(field + 7);
+}
+
+TEST_F(PosixFileSystemTest, ReadFileOfAnUnchangingFileIsOneReadCall) {
+  // What a measure costs by itself: the read that fetched the first count.
+  const long long first = read_calls();
+  const long long overhead = read_calls() - first;
+  if (first < 0 || overhead < 0) {
+    GTEST_SKIP() << "no /proc/self/io syscr here";
+  }
+  for (size_t size : {size_t{0}, size_t{1}, size_t{11335}, size_t{3u << 20}}) {
+    write_file(path("index"), std::string(size, 'i'));
+    const long long before = read_calls();
+    Result<FileContents> read = fs_.read_file(path("index"), 16u << 20);
+    const long long calls = read_calls() - before - overhead;
+    ASSERT_TRUE(read.is_ok()) << size;
+    EXPECT_EQ(read->size(), size);
+    // One read fills the fstat size into a buffer one byte larger: the short count is the
+    // end of the file, so no second read asks for it.
+    EXPECT_EQ(calls, 1) << size;
   }
 }
 
