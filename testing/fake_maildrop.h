@@ -61,16 +61,30 @@ struct FakeMaildropData {
   // Every commit_update() call, indexes as passed.
   std::vector<std::vector<size_t>> commits;
   int open_count = 0;
+  // Sizes the maildrop lists instead of the size rule's, by message index: a store whose
+  // recorded size disagrees with the bytes.
+  std::map<size_t, uint64_t> listed_sizes;
+  // read() calls made after a reader had returned its whole message: the calls that only
+  // learn the end (a real file's read(2) returning 0).
+  int reads_at_end = 0;
 };
 
 class FakeMessageReader final : public store::MessageReader {
  public:
-  FakeMessageReader(std::string content, size_t chunk, std::optional<size_t> fail_after)
-      : content_(std::move(content)), chunk_(std::max<size_t>(chunk, 1)), fail_after_(fail_after) {}
+  // `reads_at_end` (may be null) counts the read() calls made once the content is all out.
+  FakeMessageReader(std::string content, size_t chunk, std::optional<size_t> fail_after,
+                    int* reads_at_end = nullptr)
+      : content_(std::move(content)),
+        chunk_(std::max<size_t>(chunk, 1)),
+        fail_after_(fail_after),
+        reads_at_end_(reads_at_end) {}
 
   Result<size_t> read(std::span<char> out) override {
     if (fail_after_ && pos_ >= *fail_after_) {
       return Status::temporary("fake read error");
+    }
+    if (pos_ == content_.size() && reads_at_end_ != nullptr) {
+      ++*reads_at_end_;
     }
     size_t n = std::min({out.size(), chunk_, content_.size() - pos_});
     if (fail_after_) {
@@ -85,6 +99,7 @@ class FakeMessageReader final : public store::MessageReader {
   std::string content_;
   size_t chunk_;
   std::optional<size_t> fail_after_;
+  int* reads_at_end_;
   size_t pos_ = 0;
 };
 
@@ -98,7 +113,11 @@ class FakeMaildrop final : public store::Maildrop {
       uidls_.push_back(m.uidl);
     }
     for (size_t i = 0; i < uidls_.size(); ++i) {
-      infos_.push_back({stored_wire_size(data_->messages[i].content), uidls_[i]});
+      auto listed = data_->listed_sizes.find(i);
+      infos_.push_back({listed != data_->listed_sizes.end()
+                            ? listed->second
+                            : stored_wire_size(data_->messages[i].content),
+                        uidls_[i]});
     }
   }
 
@@ -110,7 +129,7 @@ class FakeMaildrop final : public store::Maildrop {
       return Status::error(m.open_error, "fake open_message failure");
     }
     return store::MessageReaderPtr(std::make_unique<FakeMessageReader>(
-        m.content, data_->read_chunk_octets, m.fail_read_after));
+        m.content, data_->read_chunk_octets, m.fail_read_after, &data_->reads_at_end));
   }
 
   Status commit_update(std::span<const size_t> deletions) override {

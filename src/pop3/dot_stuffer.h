@@ -51,6 +51,18 @@ class DotStuffer {
   // Octets produced so far that a client keeps after un-stuffing (no stuffing dots, no
   // terminator). For RETR this must equal the size LIST announced.
   uint64_t payload_octets() const { return payload_octets_; }
+  // What payload_octets() would be if finish() were called now: plus the CRLF a last line
+  // without its line end gets (and the oe-ns-eoh separator, when that applies).
+  uint64_t payload_octets_if_finished() const {
+    uint64_t octets = payload_octets_;
+    if (!at_line_start_) {
+      octets += 2;
+    }
+    if (options_.add_missing_separator && in_header_) {
+      octets += 2;
+    }
+    return octets;
+  }
 
  private:
   // One pass over at most kPassOctets of input, written to dst (room for twice the input).

@@ -122,6 +122,29 @@ TEST(DotStufferTest, UnstuffedLengthFollowsTheStoreSizeRule) {
   }
 }
 
+// MessageProducer compares payload_octets_if_finished() with the LIST size after a short
+// read: at every point of every message it must be what finish() would make payload_octets().
+TEST(DotStufferTest, PayloadIfFinishedIsWhatFinishWouldMakeItAtEveryOffset) {
+  for (const auto& sample : kSamples) {
+    for (bool separator : {false, true}) {
+      DotStufferOptions options;
+      options.add_missing_separator = separator;
+      for (size_t k = 0; k <= sample.size(); ++k) {
+        DotStuffer stuffer(options);
+        std::string out;
+        stuffer.feed(std::string_view(sample).substr(0, k), out);
+        const uint64_t predicted = stuffer.payload_octets_if_finished();
+        stuffer.finish(out);
+        EXPECT_EQ(predicted, stuffer.payload_octets()) << sample << " at " << k;
+      }
+    }
+    DotStuffer whole;
+    std::string out;
+    whole.feed(sample, out);
+    EXPECT_EQ(whole.payload_octets_if_finished(), testing::stored_wire_size(sample)) << sample;
+  }
+}
+
 TEST(DotStufferTest, SizeRuleHoldsForEachKindOfLine) {
   EXPECT_EQ(testing::stored_wire_size(""), 0u);
   EXPECT_EQ(testing::stored_wire_size("a\n"), 3u);

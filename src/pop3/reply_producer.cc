@@ -46,8 +46,11 @@ Result<bool> ScanListProducer::produce(std::string& out, size_t target_octets) {
   return true;
 }
 
-MessageProducer::MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options)
-    : reader_(std::move(reader)), stuffer_(options) {}
+MessageProducer::MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options,
+                                 std::optional<uint64_t> expected_payload_octets)
+    : reader_(std::move(reader)),
+      stuffer_(options),
+      expected_payload_octets_(expected_payload_octets) {}
 
 Result<bool> MessageProducer::produce(std::string& out, size_t target_octets) {
   // The read block is only used inside this call, so one per thread serves every reply of
@@ -74,6 +77,16 @@ Result<bool> MessageProducer::produce(std::string& out, size_t target_octets) {
       return true;
     }
     stuffer_.feed(std::string_view(block.get(), *got), out);
+    // A short read means the reader had no more at hand (a file read is short only at its
+    // end); if the message now has exactly the announced size, it is complete: finish without
+    // the read that would return 0 (one system call per RETR). A message whose bytes disagree
+    // with the announced size never matches here and is read to the end as before, so the
+    // session still logs the size mismatch.
+    if (*got < want && expected_payload_octets_ &&
+        stuffer_.payload_octets_if_finished() == *expected_payload_octets_) {
+      stuffer_.finish(out);
+      return true;
+    }
   }
   return false;
 }

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,13 @@ class MessageProducer final : public ReplyProducer {
   // Smallest read worth a call when the output is nearly at its target.
   static constexpr size_t kMinReadOctets = 4 * 1024;
 
-  MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options);
+  // `expected_payload_octets`: the size LIST announced, for RETR of a message whose wire form
+  // must have exactly that size (not TOP, not with oe-ns-eoh). A read that returns less than
+  // asked and completes that size is then taken as the end of the message, saving the read
+  // that would only return 0. Without it (or when the sizes disagree) the message is read
+  // until read() returns 0.
+  MessageProducer(store::MessageReaderPtr reader, DotStufferOptions options,
+                  std::optional<uint64_t> expected_payload_octets = std::nullopt);
   Result<bool> produce(std::string& out, size_t target_octets) override;
 
   // Octets the client keeps after un-stuffing; compared with the LIST size after RETR.
@@ -64,6 +71,7 @@ class MessageProducer final : public ReplyProducer {
  private:
   store::MessageReaderPtr reader_;
   DotStuffer stuffer_;
+  std::optional<uint64_t> expected_payload_octets_;
 };
 
 }  // namespace poplar::pop3

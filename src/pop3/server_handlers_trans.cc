@@ -5,6 +5,7 @@
 // marked, renumber messages (numbers are fixed for the session, RFC 1939 §4), or buffer a
 // whole message (RETR/TOP stream through reply_producer.h).
 // Thread-safety: not thread-safe; part of SessionCore.
+#include <optional>
 #include <utility>
 
 #include "base/log.h"
@@ -142,14 +143,20 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
   options.nul_to_0x80 = config_.workaround_outlook_no_nuls;
   options.add_missing_separator = config_.workaround_oe_ns_eoh;
   const uint64_t size = maildrop_->messages()[index->value].size_octets;
+  // RETR sends exactly the announced size (unless oe-ns-eoh adds a separator): the producer may
+  // stop at a short read that completes it. TOP sends a part of unknown size.
+  std::optional<uint64_t> expected;
   if (kind == StreamKind::kTop) {
     options.top_body_lines = command.args.lines;
     reply_ok("Top of message follows.");
   } else {
     reply_ok(std::to_string(size) + " octets");  // RFC 1939 §5 example: "+OK 120 octets"
+    if (!options.add_missing_separator) {
+      expected = size;
+    }
   }
   stream_expected_octets_ = size;
-  start_stream(kind, std::make_unique<MessageProducer>(std::move(*reader), options));
+  start_stream(kind, std::make_unique<MessageProducer>(std::move(*reader), options, expected));
 }
 
 void SessionCore::handle_dele(const ParsedCommand& command) {

@@ -167,6 +167,53 @@ TEST_F(ServerSessionTest, PipelinedRetrRepliesComeOutWholeAndInOrder) {
   EXPECT_EQ(out.find("\r\n.\r\n"), second);  // nothing of message 1 ends earlier
 }
 
+// RETR stops reading once a short read completes the size it announced (no read(2) that only
+// returns 0); TOP, the oe-ns-eoh workaround and a message whose recorded size is wrong read
+// to the end as before.
+TEST_F(ServerSessionTest, RetrDoesNotReadTheEndOfACompleteMessage) {
+  auto& drop = *world_.users["alice"].maildrop;
+  drop.read_chunk_octets = 1 << 20;
+  make_session();
+  login();
+  std::string out = send("RETR 1\r\nRETR 2\r\nRETR 3\r\n");
+  EXPECT_NE(out.find("no newline at end\r\n.\r\n"), std::string::npos);
+  EXPECT_EQ(drop.reads_at_end, 0);
+  EXPECT_FALSE(logged("size-mismatch"));
+}
+
+TEST_F(ServerSessionTest, TopStillReadsToTheEndOfAShortMessage) {
+  auto& drop = *world_.users["alice"].maildrop;
+  drop.read_chunk_octets = 1 << 20;
+  make_session();
+  login();
+  send("TOP 2 100\r\n");
+  EXPECT_EQ(drop.reads_at_end, 1);
+}
+
+TEST_F(ServerSessionTest, RetrWithTheOeNsEohWorkaroundReadsToTheEnd) {
+  config_.workaround_oe_ns_eoh = true;
+  auto& drop = *world_.users["alice"].maildrop;
+  drop.read_chunk_octets = 1 << 20;
+  make_session();
+  login();
+  send("RETR 1\r\n");
+  EXPECT_EQ(drop.reads_at_end, 1);
+}
+
+TEST_F(ServerSessionTest, RetrOfAMessageWhoseRecordedSizeIsWrongReadsToTheEndAndWarns) {
+  auto& drop = *world_.users["alice"].maildrop;
+  drop.read_chunk_octets = 1 << 20;
+  const uint64_t real = poplar::testing::stored_wire_size(drop.messages[0].content);
+  drop.listed_sizes[0] = real + 7;
+  make_session();
+  login();
+  std::string out = send("RETR 1\r\n");
+  EXPECT_EQ(out.rfind("+OK " + std::to_string(real + 7) + " octets\r\n", 0), 0u);
+  EXPECT_EQ(out.substr(out.size() - 14), "Hi Alice.\r\n.\r\n");
+  EXPECT_EQ(drop.reads_at_end, 1);
+  EXPECT_TRUE(logged("size-mismatch"));
+}
+
 TEST_F(ServerSessionTest, ReadErrorInTheMiddleClosesWithoutTerminator) {
   auto& drop = *world_.users["alice"].maildrop;
   drop.messages[0].content = big_message(200000);
