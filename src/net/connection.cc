@@ -29,16 +29,19 @@ bool should_log_handshake_failure(uint64_t& suppressed) {
 }
 
 // Read size per system call: a long pipelined batch in one read. The buffer belongs to the
-// loop thread, not the connection: the reader waits for readability without a buffer and reads
-// (non-blocking) only when data is there, so an idle connection holds no read buffer at all
-// (DESIGN §7: a few KiB per idle connection). Data is copied into the connection's inbox before
-// the reader suspends again, so connections of one thread never see each other's bytes.
+// loop thread, not the connection: a connection waits for readability without a buffer and
+// reads (non-blocking) only when data is there, so an idle connection holds no read buffer at
+// all (DESIGN §7: a few KiB per idle connection). Data is copied into the connection's inbox
+// right after each read, so connections of one thread never see each other's bytes.
 constexpr size_t kReadChunkOctets = 16 * 1024;
 thread_local char t_read_buffer[kReadChunkOctets];
-// Unprocessed input held while the session is busy (e.g. streaming a RETR). A client that
-// pipelines more than this without reading our replies is not a POP3 client; we stop reading
-// until the session catches up (mpop pipelines at most 100 commands, about 1.5 KiB).
+// Unprocessed input the drain holds while a write waits. A client that pipelines more than
+// this without reading our replies is not a POP3 client; the drain stops until the session
+// catches up (mpop pipelines at most 100 commands, about 1.5 KiB).
 constexpr size_t kMaxInboxOctets = 64 * 1024;
+// An inbox that grew for a pipelined batch is given back once handed over; a small one keeps
+// its capacity for the next command.
+constexpr size_t kKeptInboxCapacity = 1024;
 
 }  // namespace
 
@@ -53,15 +56,9 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionInfo info, Sessio
       on_closed_(std::move(on_closed)),
       session_(host.session_config(info_), SystemClock::instance(), SystemRandom::instance(),
                info_.remote_ip),
-      reader_resume_timer_(socket_.get_executor()),
-      wake_timer_(socket_.get_executor()),
-      inbox_drained_timer_(socket_.get_executor()),
       watchdog_timer_(socket_.get_executor()),
       connected_at_(std::chrono::steady_clock::now()),
-      last_activity_(connected_at_) {
-  // RFC 8314 §3.3: on an implicit-TLS port nothing is read as POP3 before the handshake.
-  tls_pending_ = info_.tls_mode == TlsMode::kImplicit;
-}
+      last_activity_(connected_at_) {}
 
 Connection::~Connection() {
   if (on_closed_) {
@@ -71,7 +68,7 @@ Connection::~Connection() {
 
 void Connection::start() {
   auto self = shared_from_this();
-  // The reader reads only after readiness and must never block the loop (read_some).
+  // Reads and writes are attempted without blocking and fall back to readiness waits.
   asio::error_code ignored;
   socket_.non_blocking(true, ignored);
   auto log_exception = [self](std::exception_ptr e) {
@@ -84,8 +81,7 @@ void Connection::start() {
       self->close_socket();
     }
   };
-  asio::co_spawn(socket_.get_executor(), read_loop(), log_exception);
-  asio::co_spawn(socket_.get_executor(), process_loop(), log_exception);
+  asio::co_spawn(socket_.get_executor(), run(), log_exception);
   asio::co_spawn(socket_.get_executor(), watchdog(), log_exception);
 }
 
@@ -96,76 +92,34 @@ void Connection::shut_down() {
   }
 }
 
-void Connection::wake() { wake_timer_.cancel(); }
-
 void Connection::close_socket() {
   if (closed_) {
     return;
   }
   closed_ = true;
+  draining_ = false;
   if (tls_) {
     // RFC 8446 §6.1: end with close_notify so the peer can tell the end from a truncation.
     // One non-blocking attempt: the alert is tiny and a peer that reads nothing gets none.
     tls_->close_notify();
   }
   asio::error_code ignored;
+  // Closing cancels every pending wait; their coroutines and callbacks see closed_.
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
-  wake_timer_.cancel();
-  inbox_drained_timer_.cancel();
-  reader_resume_timer_.cancel();
   watchdog_timer_.cancel();
 }
 
-asio::awaitable<void> Connection::read_loop() {
-  auto self = shared_from_this();
-  while (!closed_) {
-    if (tls_pending_) {
-      // A handshake owns the socket; resume reading through TLS when it is done.
-      reader_resume_timer_.expires_at(asio::steady_timer::time_point::max());
-      co_await reader_resume_timer_.async_wait(kUseTuple);
-      continue;
-    }
-    if (inbox_.size() >= kMaxInboxOctets) {
-      // Wait until the processor has handed the backlog to the session.
-      inbox_drained_timer_.expires_at(asio::steady_timer::time_point::max());
-      co_await inbox_drained_timer_.async_wait(kUseTuple);
-      continue;
-    }
-    const uint64_t epoch = read_epoch_;
-    auto [ec, n] = co_await read_some(t_read_buffer, sizeof t_read_buffer);
-    if (epoch != read_epoch_ || tls_pending_) {
-      // Read in plaintext before STLS took over: dropped unseen (RFC 2595 §4).
-      continue;
-    }
-    if (ec) {
-      eof_ = true;
-      wake();
-      co_return;
-    }
-    last_activity_ = std::chrono::steady_clock::now();
-    inbox_.append(t_read_buffer, n);  // before any suspension: the buffer is the thread's
-    wake();
-  }
-}
-
-asio::awaitable<void> Connection::wait_for_input() {
-  wake_timer_.expires_at(asio::steady_timer::time_point::max());
-  co_await wake_timer_.async_wait(kUseTuple);
-}
-
-asio::awaitable<void> Connection::process_loop() {
+asio::awaitable<void> Connection::run() {
   auto self = shared_from_this();
   if (info_.tls_mode == TlsMode::kImplicit) {
-    // RFC 8314 §3.3: handshake first, greet after. The watchdog's pre-login deadline covers
-    // a client that stalls mid-handshake.
+    // RFC 8314 §3.3: handshake first, greet after; nothing is read as POP3 before it. The
+    // watchdog's pre-login deadline covers a client that stalls mid-handshake.
     const bool secured = co_await start_tls();
     if (!secured) {
       close_socket();
       co_return;
     }
-    tls_pending_ = false;
-    reader_resume_timer_.cancel();
   }
   session_.start();
   for (;;) {
@@ -189,10 +143,12 @@ asio::awaitable<void> Connection::process_loop() {
       }
       case pop3::ActionKind::kRead:
         if (!inbox_.empty()) {
-          std::string input;
-          input.swap(inbox_);
-          inbox_drained_timer_.cancel();
-          session_.receive(input);
+          session_.receive(inbox_);
+          if (inbox_.capacity() > kKeptInboxCapacity) {
+            std::string().swap(inbox_);
+          } else {
+            inbox_.clear();
+          }
         } else if (eof_) {
           if (!eof_delivered_) {
             eof_delivered_ = true;
@@ -204,7 +160,7 @@ asio::awaitable<void> Connection::process_loop() {
         } else if (closed_) {
           session_.abort(pop3::CloseReason::kIoError);
         } else {
-          co_await wait_for_input();
+          co_await read_input();
         }
         break;
       case pop3::ActionKind::kAuthenticate:
@@ -234,81 +190,154 @@ asio::awaitable<bool> Connection::wait_socket(asio::socket_base::wait_type type)
   co_return !ec && !closed_;
 }
 
-asio::awaitable<std::tuple<asio::error_code, size_t>> Connection::read_some(char* buffer,
-                                                                            size_t size) {
+Connection::ReadOutcome Connection::read_now() {
   if (!tls_) {
-    // Readiness first, then a non-blocking read: no buffer is tied up while the client thinks.
-    // A read that filled the buffer is followed at once by another (more may be waiting).
-    for (;;) {
-      if (!read_may_have_more_) {
-        // (co_await results go into named variables: GCC 12 miscompiles some coroutines that
-        // co_await inside a condition.)
-        const bool readable = co_await wait_socket(asio::socket_base::wait_read);
-        if (!readable) {
-          co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
-        }
-      }
-      asio::error_code ec;
-      size_t n = socket_.read_some(asio::buffer(buffer, size), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) {
-        read_may_have_more_ = false;
-        continue;
-      }
-      read_may_have_more_ = !ec && n == size;
-      co_return std::tuple(ec, n);
+    asio::error_code ec;
+    size_t n = socket_.read_some(asio::buffer(t_read_buffer, sizeof t_read_buffer), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      read_may_have_more_ = false;
+      return ReadOutcome::kWantRead;
     }
+    if (ec) {
+      eof_ = true;
+      return ReadOutcome::kEnd;
+    }
+    read_may_have_more_ = n == sizeof t_read_buffer;
+    inbox_.append(t_read_buffer, n);
+    last_activity_ = std::chrono::steady_clock::now();
+    return ReadOutcome::kData;
   }
+  tls::IoResult r = tls_->read(t_read_buffer, sizeof t_read_buffer);
+  switch (r.state) {
+    case tls::IoState::kDone:
+      inbox_.append(t_read_buffer, r.bytes);
+      last_activity_ = std::chrono::steady_clock::now();
+      return ReadOutcome::kData;
+    case tls::IoState::kWantRead:
+      return ReadOutcome::kWantRead;
+    case tls::IoState::kWantWrite:
+      return ReadOutcome::kWantWrite;
+    case tls::IoState::kClosed:
+      break;
+    case tls::IoState::kError:
+      log::info("tls-error").kv("rip", info_.remote_ip).kv("error", tls_->error_text());
+      break;
+  }
+  eof_ = true;
+  return ReadOutcome::kEnd;
+}
+
+asio::awaitable<void> Connection::read_input() {
+  // Plain: after a short read the client has said all it has, so wait for readiness first
+  // instead of spending a read that fails. TLS: OpenSSL may hold decrypted bytes already.
+  bool try_first = tls_ != nullptr || read_may_have_more_;
+  auto want = asio::socket_base::wait_read;
   for (;;) {
     // Never touch OpenSSL once the socket is closed: its descriptor may be reused already.
     if (closed_) {
-      co_return std::tuple(asio::error::make_error_code(asio::error::operation_aborted), 0);
+      co_return;
     }
-    tls::IoResult r = tls_->read(buffer, size);
-    switch (r.state) {
-      case tls::IoState::kDone:
-        co_return std::tuple(asio::error_code(), r.bytes);
-      case tls::IoState::kWantRead:
-        co_await wait_socket(asio::socket_base::wait_read);
-        break;
-      case tls::IoState::kWantWrite:
-        co_await wait_socket(asio::socket_base::wait_write);
-        break;
-      case tls::IoState::kClosed:
-        co_return std::tuple(asio::error::make_error_code(asio::error::eof), 0);
-      case tls::IoState::kError:
-        log::info("tls-error").kv("rip", info_.remote_ip).kv("error", tls_->error_text());
-        co_return std::tuple(asio::error::make_error_code(asio::error::connection_aborted), 0);
+    if (try_first) {
+      ReadOutcome outcome = read_now();
+      if (outcome == ReadOutcome::kData || outcome == ReadOutcome::kEnd) {
+        co_return;
+      }
+      want = outcome == ReadOutcome::kWantWrite ? asio::socket_base::wait_write
+                                                : asio::socket_base::wait_read;
+    }
+    try_first = true;
+    // (co_await results go into named variables: GCC 12 miscompiles some coroutines that
+    // co_await inside a condition.)
+    const bool ready = co_await wait_socket(want);
+    if (!ready) {
+      co_return;
     }
   }
 }
 
+void Connection::start_drain() {
+  if (closed_ || eof_ || inbox_.size() >= kMaxInboxOctets) {
+    return;
+  }
+  draining_ = true;
+  if (drain_wait_pending_) {
+    return;  // a wait from an earlier write is still registered; it serves this one too
+  }
+  drain_wait_pending_ = true;
+  socket_.async_wait(
+      asio::socket_base::wait_read,
+      [self = shared_from_this()](const asio::error_code& ec) { self->on_drain_readable(ec); });
+}
+
+void Connection::on_drain_readable(const asio::error_code& ec) {
+  drain_wait_pending_ = false;
+  if (ec || closed_ || !draining_) {
+    return;  // closed, or the write finished meanwhile: the session reads for itself again
+  }
+  for (;;) {
+    if (inbox_.size() >= kMaxInboxOctets) {
+      draining_ = false;  // backpressure: the client waits until the session catches up
+      return;
+    }
+    ReadOutcome outcome = read_now();
+    if (outcome == ReadOutcome::kData) {
+      continue;
+    }
+    if (outcome == ReadOutcome::kWantRead) {
+      start_drain();
+    }
+    // kWantWrite (TLS): the waiting write makes the progress that reading needs first.
+    // kEnd: eof_ is set; the session sees it after the input before it.
+    return;
+  }
+}
+
 asio::awaitable<asio::error_code> Connection::write_all(std::string_view data) {
-  if (!tls_) {
-    auto [ec, n] =
-        co_await asio::async_write(socket_, asio::buffer(data.data(), data.size()), kUseTuple);
-    co_return ec;
-  }
+  asio::error_code result;
   while (!data.empty()) {
+    // Never touch OpenSSL once the socket is closed: its descriptor may be reused already.
     if (closed_) {
-      co_return asio::error::make_error_code(asio::error::operation_aborted);
+      result = asio::error::make_error_code(asio::error::operation_aborted);
+      break;
     }
-    tls::IoResult r = tls_->write(data);
-    switch (r.state) {
-      case tls::IoState::kDone:
+    auto want = asio::socket_base::wait_write;
+    if (!tls_) {
+      // Write at once; only a full socket buffer makes us wait (no completion is posted for
+      // the common case of a reply that fits).
+      asio::error_code ec;
+      size_t n = socket_.write_some(asio::buffer(data.data(), data.size()), ec);
+      if (!ec) {
+        data.remove_prefix(n);
+        continue;
+      }
+      if (ec != asio::error::would_block && ec != asio::error::try_again) {
+        result = ec;
+        break;
+      }
+    } else {
+      tls::IoResult r = tls_->write(data);
+      if (r.state == tls::IoState::kDone) {
         data.remove_prefix(r.bytes);
+        continue;
+      }
+      if (r.state == tls::IoState::kClosed || r.state == tls::IoState::kError) {
+        result = asio::error::make_error_code(asio::error::connection_aborted);
         break;
-      case tls::IoState::kWantRead:
-        co_await wait_socket(asio::socket_base::wait_read);
-        break;
-      case tls::IoState::kWantWrite:
-        co_await wait_socket(asio::socket_base::wait_write);
-        break;
-      case tls::IoState::kClosed:
-      case tls::IoState::kError:
-        co_return asio::error::make_error_code(asio::error::connection_aborted);
+      }
+      if (r.state == tls::IoState::kWantRead) {
+        want = asio::socket_base::wait_read;
+      }
+    }
+    // The client is not reading; it may be blocked writing more commands to us.
+    start_drain();
+    const bool ready = co_await wait_socket(want);
+    if (!ready) {
+      result = asio::error::make_error_code(asio::error::operation_aborted);
+      break;
     }
   }
-  co_return asio::error_code();
+  stop_drain();
+  co_return result;
 }
 
 asio::awaitable<bool> Connection::start_tls() {
@@ -376,29 +405,22 @@ asio::awaitable<bool> Connection::start_tls() {
 asio::awaitable<void> Connection::upgrade_to_tls() {
   auto self = shared_from_this();
   // RFC 2595 §4: "the client MUST NOT send any commands" after STLS before the handshake, and
-  // whatever it sent anyway must not be executed inside TLS. Park the reader first (its pending
-  // plaintext read is cancelled and its result discarded by epoch), then drop what it read.
-  tls_pending_ = true;
-  ++read_epoch_;
-  asio::error_code ignored;
-  socket_.cancel(ignored);
+  // whatever it sent anyway must not be executed inside TLS: drop what has been read.
   inbox_.clear();
-  inbox_drained_timer_.cancel();
+  read_may_have_more_ = false;
   // The "+OK" in plaintext; the handshake starts right after its CRLF.
   std::string_view ok = session_.pending_output();
   asio::error_code ec = co_await write_all(ok);
+  inbox_.clear();  // and whatever the drain read while the +OK waited
   if (ec || closed_) {
-    close_socket();  // the processor's loop then ends the session (kIoError or kTimeout)
+    close_socket();  // the run loop then ends the session (kIoError or kTimeout)
     co_return;
   }
   session_.consume_output(ok.size());
   const bool secured = co_await start_tls();
   if (!secured) {
     close_socket();
-    co_return;
   }
-  tls_pending_ = false;
-  reader_resume_timer_.cancel();
 }
 
 asio::awaitable<void> Connection::authenticate() {

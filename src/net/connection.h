@@ -1,20 +1,28 @@
 // Connection: drives one pop3::ServerSession over one TCP socket. It is the only place where
-// the protocol core meets real I/O: a reader coroutine feeds input into the session while a
-// processor coroutine writes the session's output and performs its actions (authentication and
-// maildrop opening on the WorkPool), and a watchdog closes connections that go quiet.
+// the protocol core meets real I/O. One coroutine does the session's work in order: it reads
+// when the session wants input, writes its output, and performs its actions (authentication and
+// maildrop opening, inline when cheap, otherwise on the WorkPool); a watchdog closes
+// connections that go quiet.
 //
-// The reader keeps reading while long replies drain, so a pipelining client that writes many
-// commands before reading is never deadlocked against us (RFC 2449 §6.6); the session itself
-// answers strictly in order and caps how much unprocessed input it will hold.
+// Why one coroutine and not a reader beside a writer: every hand-off between two coroutines is
+// a posted completion, and on this event loop a posted completion costs an extra epoll_wait
+// round. A login session was 47 system calls with the hand-offs; the request-response rhythm
+// of POP3 needs none of them. The one case that does need concurrent reading is a write that
+// blocks because the client is not reading: a pipelining client may be blocked writing its next
+// commands to us at the same time (RFC 2449 §6.6). While such a write waits, a chain of
+// readiness callbacks moves the client's input into the inbox (the "drain"), so neither side can
+// block the other; the session itself answers strictly in order and caps how much unprocessed
+// input it will hold.
 //
 // TLS (RFC 8314 implicit TLS, RFC 2595 STLS): the socket is driven through a
 // tls::TlsConnection once TLS is up; OpenSSL reads and writes the descriptor itself and this
-// class waits for readiness. While a handshake is pending the reader is parked, and input read
-// in plaintext before STLS is dropped, never executed (RFC 2595 §4). Must never: call into
-// OpenSSL after the socket is closed, or log channel bindings.
+// class waits for readiness. Input read in plaintext before STLS is dropped, never executed
+// (RFC 2595 §4). Must never: call into OpenSSL after the socket is closed, or log channel
+// bindings.
 //
-// Thread-safety: every coroutine of a connection runs on the one thread of its io_context, so
-// no locks are needed here. Work on the pool only touches copies and the SessionHost.
+// Thread-safety: every coroutine and callback of a connection runs on the one thread of its
+// io_context, so no locks are needed here. Work on the pool only touches copies and the
+// SessionHost.
 #pragma once
 
 #include <chrono>
@@ -51,23 +59,29 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_on_closed(std::function<void()> on_closed) { on_closed_ = std::move(on_closed); }
 
  private:
-  asio::awaitable<void> read_loop();
-  asio::awaitable<void> process_loop();
+  // What a non-blocking read attempt found.
+  enum class ReadOutcome { kData, kWantRead, kWantWrite, kEnd };
+
+  asio::awaitable<void> run();
   asio::awaitable<void> watchdog();
-  asio::awaitable<void> wait_for_input();
   asio::awaitable<void> authenticate();
   asio::awaitable<void> open_maildrop();
   asio::awaitable<void> commit_update();
-  // Reads or writes through TLS once it is active, otherwise on the plain socket.
-  asio::awaitable<std::tuple<asio::error_code, size_t>> read_some(char* buffer, size_t size);
+  // Waits until input is there and moves it into inbox_ (or sets eof_, or returns on close).
+  asio::awaitable<void> read_input();
+  // One non-blocking read, through TLS once it is active, appended to inbox_.
+  ReadOutcome read_now();
   asio::awaitable<asio::error_code> write_all(std::string_view data);
   // Waits until the socket is readable or writable; false once the connection is closed.
   asio::awaitable<bool> wait_socket(asio::socket_base::wait_type type);
+  // The drain (see above): start while a write waits for the client, stop when it is done.
+  void start_drain();
+  void stop_drain() { draining_ = false; }
+  void on_drain_readable(const asio::error_code& ec);
   // Runs the server handshake; on success marks the connection secure and tells the session.
   asio::awaitable<bool> start_tls();
-  // kStartTls: park the reader, drop plaintext input, send the +OK, handshake, resume.
+  // kStartTls: drop plaintext input, send the +OK, handshake.
   asio::awaitable<void> upgrade_to_tls();
-  void wake();
   void close_socket();
 
   asio::ip::tcp::socket socket_;
@@ -79,16 +93,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   pop3::ServerSession session_;
   // Set once the handshake has started; all I/O goes through it from then on.
   std::unique_ptr<tls::TlsConnection> tls_;
-  // The reader is parked while a handshake is pending (implicit TLS before it, STLS during it);
-  // read_epoch_ changes at STLS so that a plaintext read that completes late is discarded.
-  bool tls_pending_ = false;
-  uint64_t read_epoch_ = 0;
-  asio::steady_timer reader_resume_timer_;
-  // Input read from the socket but not yet handed to the session. Only the processor calls
-  // into the session, so the session is never touched while a WorkPool job uses its Maildrop.
+  // Input read from the socket but not yet handed to the session.
   std::string inbox_;
-  asio::steady_timer wake_timer_;           // the processor sleeps on it while waiting for input
-  asio::steady_timer inbox_drained_timer_;  // the reader sleeps on it while the inbox is full
   asio::steady_timer watchdog_timer_;
   // Before login the whole AUTHORIZATION phase is capped ([limits] login_timeout_s), so a
   // client cannot hold a slot by sending CAPA forever; after login the idle time counts.
@@ -101,6 +107,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool shutdown_requested_ = false;
   bool session_aborted_ = false;
   bool read_may_have_more_ = false;  // the last plain read filled the buffer
+  bool draining_ = false;            // a write is waiting for the client; keep reading
+  bool drain_wait_pending_ = false;  // a drain readiness wait is registered
   bool in_pool_ = false;             // an action runs on the WorkPool; the watchdog waits for it
 };
 

@@ -235,19 +235,24 @@ location = "maildir:%h/Maildir"
         self.cleanup()
 
     # -- raw connections ----------------------------------------------------------------------
-    def connect(self, timeout=10, rcvbuf=None):
-        return RawClient(self.port, timeout, rcvbuf)
+    def connect(self, timeout=10, rcvbuf=None, sndbuf=None):
+        return RawClient(self.port, timeout, rcvbuf, sndbuf)
 
 
 class RawClient:
     """A byte-level POP3 client for the tests that poplib would refuse to send."""
 
-    def __init__(self, port, timeout=10, rcvbuf=None):
-        if rcvbuf is None:
+    def __init__(self, port, timeout=10, rcvbuf=None, sndbuf=None):
+        if rcvbuf is None and sndbuf is None:
             self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        else:  # a small receive window, set before connecting, keeps the server's writes pending
+        else:
+            # Buffer sizes are set before connecting: a small receive window keeps the server's
+            # writes pending; a small send buffer makes our own writes wait for the server.
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if rcvbuf is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            if sndbuf is not None:
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
             self.sock.settimeout(timeout)
             self.sock.connect(("127.0.0.1", port))
         self.buf = b""

@@ -139,6 +139,27 @@ class BadInputTest(unittest.TestCase):
             self.assertEqual(len(c.multiline()), 40002)
         self.assertTrue(c.line().startswith(b"+OK"))
 
+    def test_client_blocked_writing_while_server_blocked_writing(self):
+        # The client writes a batch far larger than one server read (16 KiB) before reading
+        # anything, through small socket buffers: the server's RETR replies (8 MB) block long
+        # before the batch is in, so the rest of the batch arrives while the server waits to
+        # write and is taken in by the drain (net/connection.h), then answered in order.
+        # (How much a client may write without reading is bounded by the kernel's buffers plus
+        # the drain's 64 KiB; this batch stays well inside that on Linux defaults.)
+        c = self.server.connect(timeout=20, rcvbuf=4096, sndbuf=4096)
+        c.login()
+        retrs = 200  # 8 MB of replies: more than any socket buffer holds
+        noops = 20000  # 120 KB of input behind them
+        c.send(b"RETR 3\r\n" * retrs + b"NOOP\r\n" * noops + b"STAT\r\nQUIT\r\n")
+        for _ in range(retrs):
+            self.assertTrue(c.line().startswith(b"+OK"))
+            self.assertEqual(len(c.multiline()), 40002)
+        for _ in range(noops):
+            self.assertTrue(c.line().startswith(b"+OK"))
+        self.assertTrue(c.line().startswith(b"+OK 3 "))
+        self.assertTrue(c.line().startswith(b"+OK"))
+        self.assertTrue(c.closed_by_server())
+
     def test_quit_in_authorization_deletes_nothing(self):
         c = self.server.connect()
         c.line()
