@@ -27,6 +27,8 @@ class FileSystemWrapper : public FileSystem {
   Result<SequentialFilePtr> open_for_read(const std::string& path) override {
     return target_.open_for_read(path);
   }
+  // open_directory() is deliberately not forwarded: the default Directory opens files through
+  // this wrapper's open_for_read(), so a subclass that overrides it sees those opens too.
   Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) override {
     return target_.read_file(path, max_bytes);
   }

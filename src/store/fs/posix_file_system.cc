@@ -126,6 +126,31 @@ class PosixSequentialFile final : public SequentialFile {
   std::string path_;
 };
 
+// A directory held as an O_PATH descriptor: no read permission is needed and nothing is read;
+// it only anchors openat(2).
+class PosixDirectory final : public Directory {
+ public:
+  PosixDirectory(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  Result<SequentialFilePtr> open_for_read(std::string_view name) override {
+    std::string path;
+    path.reserve(path_.size() + 1 + name.size());
+    path += path_;
+    path += '/';
+    path += name;
+    const char* relative = path.c_str() + path_.size() + 1;  // the name, NUL-terminated
+    int fd = retry_on_eintr([&] { return ::openat(fd_.get(), relative, O_RDONLY | O_CLOEXEC); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open " + path);
+    }
+    return SequentialFilePtr(std::make_unique<PosixSequentialFile>(fd, std::move(path)));
+  }
+
+ private:
+  Descriptor fd_;
+  std::string path_;
+};
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
@@ -277,6 +302,14 @@ class PosixFileSystem final : public FileSystem {
       return Status::from_errno(errno, "open " + path);
     }
     return SequentialFilePtr(std::make_unique<PosixSequentialFile>(fd, path));
+  }
+
+  Result<DirectoryPtr> open_directory(const std::string& path) override {
+    int fd = retry_on_eintr([&] { return ::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC); });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open directory " + path);
+    }
+    return DirectoryPtr(std::make_unique<PosixDirectory>(fd, path));
   }
 
   Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) override {

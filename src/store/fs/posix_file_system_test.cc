@@ -261,6 +261,47 @@ TEST_F(PosixFileSystemTest, LockConflictsAcrossProcesses) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child process got the lock";
 }
 
+TEST_F(PosixFileSystemTest, OpensFilesByNameInAHeldDirectory) {
+  std::filesystem::create_directory(path("cur"));
+  write_file(path("cur/1.host:2,S"), "message one\n");
+  Result<DirectoryPtr> cur = fs_.open_directory(path("cur"));
+  ASSERT_TRUE(cur.is_ok()) << cur.status().to_string();
+  Result<SequentialFilePtr> file = (*cur)->open_for_read("1.host:2,S");
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  EXPECT_EQ(read_all(**file, 4), "message one\n");
+
+  // A missing file is kNotFound, and the message names the whole path.
+  Result<SequentialFilePtr> missing = (*cur)->open_for_read("2.host:2,");
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.status().message().find(path("cur/2.host:2,")), std::string::npos);
+
+  // The descriptor follows the directory, not its path: renamed away, it still finds the
+  // files it held (the store then looks by path for anything that moved).
+  std::filesystem::rename(path("cur"), path("old"));
+  std::filesystem::create_directory(path("cur"));
+  EXPECT_TRUE((*cur)->open_for_read("1.host:2,S").is_ok());
+}
+
+TEST_F(PosixFileSystemTest, OpeningAMissingOrNonDirectoryFails) {
+  EXPECT_EQ(fs_.open_directory(path("nope")).status().code(), ErrorCode::kNotFound);
+  write_file(path("file"), "x");
+  EXPECT_FALSE(fs_.open_directory(path("file")).is_ok());
+}
+
+TEST(FaultInjectionFileSystemTest, OpensThroughADirectoryAreSeenAndFailed) {
+  // The wrapper does not hand out the POSIX directory: its opens go through the wrapper.
+  testing::TempDir dir;
+  write_file(dir.path() / "m", "x");
+  FaultInjectionFileSystem faulty(posix_file_system());
+  Result<DirectoryPtr> held = faulty.open_directory(dir.path().string());
+  ASSERT_TRUE(held.is_ok());
+  EXPECT_EQ(faulty.operation_count(), 0u);
+  EXPECT_TRUE((*held)->open_for_read("m").is_ok());
+  EXPECT_EQ(faulty.count(FaultInjectionFileSystem::Op::kOpenForRead), 1u);
+  faulty.fail_at(2, EACCES);
+  EXPECT_EQ((*held)->open_for_read("m").status().code(), ErrorCode::kPermission);
+}
+
 TEST(FaultInjectionFileSystemTest, FailsExactlyTheChosenOperation) {
   testing::TempDir dir;
   FaultInjectionFileSystem faulty(posix_file_system());

@@ -754,6 +754,20 @@ Result<bool> MaildirMaildrop::find_moved(Relocator& relocator, size_t index) {
   return false;
 }
 
+Result<fs::SequentialFilePtr> MaildirMaildrop::open_file(const Slot& slot) {
+  fs::DirectoryPtr& dir = message_dirs_[index_of(slot.dir)];
+  if (!dir) {
+    Result<fs::DirectoryPtr> opened = fs_.open_directory(subdir_path(slot.dir));
+    if (!opened.is_ok()) {
+      return fs_.open_for_read(path_of(slot));  // reports the problem in the file's words
+    }
+    dir = std::move(opened).value();
+  }
+  // A directory replaced since it was opened makes this fail with kNotFound, and the caller
+  // then looks for the file by path (find_moved).
+  return dir->open_for_read(name_of(slot));
+}
+
 Result<MessageReaderPtr> MaildirMaildrop::open_message(size_t index) {
   if (index >= slots_.size()) {
     return Status::invalid_input("message index out of range");
@@ -761,7 +775,7 @@ Result<MessageReaderPtr> MaildirMaildrop::open_message(size_t index) {
   if (slots_[index].removed) {
     return Status::not_found(root_ + ": message was removed");
   }
-  Result<fs::SequentialFilePtr> file = fs_.open_for_read(path_of(slots_[index]));
+  Result<fs::SequentialFilePtr> file = open_file(slots_[index]);
   if (file.status().code() == ErrorCode::kNotFound) {
     Relocator relocator(*this);
     Result<bool> moved = find_moved(relocator, index);

@@ -105,6 +105,8 @@ class MaildirMaildrop final : public Maildrop {
   std::string subdir_path(Subdir dir) const;
   std::string path_of(Subdir dir, std::string_view name) const;
   std::string path_of(const Slot& slot) const { return path_of(slot.dir, name_of(slot)); }
+  // Opens the slot's file by name in its directory (message_dirs_).
+  Result<fs::SequentialFilePtr> open_file(const Slot& slot);
   // Points the slot at the name its file has now (after a move new/ → cur/ or a flag change).
   Status relocate(Slot& slot, Subdir dir, std::string_view name);
   // Finds the file of slots_[index] again after its recorded name vanished. Returns false when
@@ -128,6 +130,9 @@ class MaildirMaildrop final : public Maildrop {
   DirectoryStamp stamps_[2];
   // Directories with unlinks whose fsync has not succeeded yet; retried by the next commit.
   bool unsynced_[2] = {false, false};
+  // new/ and cur/ held open for opening messages by name, from the first RETR or TOP on: a
+  // session that only logs in holds no extra descriptors.
+  fs::DirectoryPtr message_dirs_[2];
 };
 
 }  // namespace poplar::store::maildir
