@@ -1,0 +1,71 @@
+// The default location of a fetch state file (see state_path.h).
+#include "fetch/state_path.h"
+
+#include <cstdlib>
+
+namespace poplar::fetch {
+namespace {
+
+// 255 is NAME_MAX on Linux file systems; ".state" takes 6 of it.
+constexpr size_t kMaxNameLength = 255 - 6;
+
+bool is_safe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == '@';
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const char* name) -> std::optional<std::string> {
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read-only use
+    if (value == nullptr) {
+      return std::nullopt;
+    }
+    return std::string(value);
+  };
+}
+
+std::string state_file_name(std::string_view canonical_url) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(canonical_url.size() * 3);
+  for (char c : canonical_url) {
+    if (is_safe(c)) {
+      out.push_back(c);
+    } else {
+      auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+Result<std::string> default_state_path(const PopUrl& url, const EnvLookup& env) {
+  std::string base;
+  auto xdg = env("XDG_STATE_HOME");
+  if (xdg.has_value() && xdg->starts_with('/')) {
+    base = *xdg;
+  } else {
+    auto home = env("HOME");
+    if (!home.has_value() || !home->starts_with('/')) {
+      return Status::invalid_input(
+          "cannot place the fetch state file: neither XDG_STATE_HOME nor HOME is an absolute "
+          "path; name the file with --state");
+    }
+    base = *home + "/.local/state";
+  }
+  while (base.size() > 1 && base.ends_with('/')) {
+    base.pop_back();
+  }
+  std::string name = state_file_name(to_string(url));
+  if (name.size() > kMaxNameLength) {
+    return Status::invalid_input(
+        "the account's URL is too long to name its fetch state file; name the file with --state");
+  }
+  return base + "/poplar/fetch/" + name + ".state";
+}
+
+}  // namespace poplar::fetch

@@ -1,0 +1,38 @@
+// Where a fetch account's state file lives when --state does not say:
+//   $XDG_STATE_HOME/poplar/fetch/<name>.state, or $HOME/.local/state/poplar/fetch/<name>.state
+// when XDG_STATE_HOME is unset, empty or relative (the XDG Base Directory spec says to ignore a
+// relative value). <name> is the canonical URL (fetch/pop_url.h) with every octet outside
+// [A-Za-z0-9._@-] written as %XX, so "pops://bob@mail.example.org" becomes
+// "pops%3A%2F%2Fbob@mail.example.org.state". Because '%' itself is encoded, distinct URLs
+// give distinct names. See docs/formats/fetch-state.md.
+//
+// Must never: create anything (fetch/fetch_state.h creates missing directories).
+//
+// Thread-safety: pure functions; the environment is read through the given lookup.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "fetch/pop_url.h"
+
+namespace poplar::fetch {
+
+// Returns the value of an environment variable, or nullopt when it is unset.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
+
+// The process environment (getenv).
+EnvLookup process_environment();
+
+// The file-name-safe form of a canonical URL, without the ".state" suffix.
+std::string state_file_name(std::string_view canonical_url);
+
+// Errors: kInvalidInput when neither XDG_STATE_HOME (absolute) nor HOME (absolute) is set, or
+// when the file name would be longer than NAME_MAX allows (then --state must name the file).
+Result<std::string> default_state_path(const PopUrl& url,
+                                       const EnvLookup& env = process_environment());
+
+}  // namespace poplar::fetch

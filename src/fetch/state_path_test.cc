@@ -1,0 +1,69 @@
+// Tests of the default fetch state location and its file-name encoding.
+#include "fetch/state_path.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace poplar::fetch {
+namespace {
+
+EnvLookup fake_env(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) {
+      return std::nullopt;
+    }
+    return it->second;
+  };
+}
+
+PopUrl url_of(std::string_view text) {
+  auto url = parse_pop_url(text);
+  EXPECT_TRUE(url.is_ok()) << url.status().to_string();
+  return url.is_ok() ? *url : PopUrl{};
+}
+
+TEST(StatePathTest, UsesXdgStateHome) {
+  auto path = default_state_path(url_of("pops://bob@mail.example.org"),
+                                 fake_env({{"XDG_STATE_HOME", "/x/state/"}, {"HOME", "/home/b"}}));
+  ASSERT_TRUE(path.is_ok());
+  EXPECT_EQ(*path, "/x/state/poplar/fetch/pops%3A%2F%2Fbob@mail.example.org.state");
+}
+
+TEST(StatePathTest, FallsBackToHomeWhenXdgIsUnsetEmptyOrRelative) {
+  PopUrl url = url_of("pop://fred%40example.com;AUTH=+APOP@[::1]:1100");
+  const std::string expected =
+      "/home/b/.local/state/poplar/fetch/"
+      "pop%3A%2F%2Ffred%2540example.com%3BAUTH%3D%2BAPOP@%5B%3A%3A1%5D%3A1100.state";
+  for (auto env :
+       {fake_env({{"HOME", "/home/b"}}), fake_env({{"XDG_STATE_HOME", ""}, {"HOME", "/home/b"}}),
+        fake_env({{"XDG_STATE_HOME", "rel/dir"}, {"HOME", "/home/b"}})}) {
+    auto path = default_state_path(url, env);
+    ASSERT_TRUE(path.is_ok()) << path.status().to_string();
+    EXPECT_EQ(*path, expected);
+  }
+}
+
+TEST(StatePathTest, RefusesWithoutAnAbsoluteHome) {
+  auto path = default_state_path(url_of("pop://u@h"), fake_env({{"HOME", "relative"}}));
+  ASSERT_FALSE(path.is_ok());
+  EXPECT_NE(path.status().message().find("--state"), std::string::npos);
+  EXPECT_FALSE(default_state_path(url_of("pop://u@h"), fake_env({})).is_ok());
+}
+
+TEST(StatePathTest, DistinctUrlsGiveDistinctNames) {
+  EXPECT_NE(state_file_name("pop://a%2Fb@h"), state_file_name("pop://a/b@h"));
+  EXPECT_EQ(state_file_name("a.b_c-d@E9"), "a.b_c-d@E9");
+}
+
+TEST(StatePathTest, TooLongANameIsRefused) {
+  PopUrl url = url_of("pop://u@h");
+  url.user = std::string(200, '/');
+  auto path = default_state_path(url, fake_env({{"HOME", "/h"}}));
+  ASSERT_FALSE(path.is_ok());
+  EXPECT_NE(path.status().message().find("too long"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace poplar::fetch
