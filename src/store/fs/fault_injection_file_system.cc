@@ -62,6 +62,65 @@ class CountingWritableFile final : public WritableFile {
   std::string path_;
 };
 
+class CountingAppendableFile final : public AppendableFile {
+ public:
+  CountingAppendableFile(FaultInjectionFileSystem& owner, AppendableFilePtr file, std::string path)
+      : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
+
+  Status append(std::string_view data) override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kAppend, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->append(data);
+  }
+  Status sync() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kSync, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->sync();
+  }
+  Status close() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kClose, path_);
+    Status real = file_->close();
+    return injected.is_ok() ? real : injected;
+  }
+  Result<uint64_t> size() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kFileSize, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->size();
+  }
+  Status truncate(uint64_t size_bytes) override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kTruncate, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->truncate(size_bytes);
+  }
+  Result<size_t> read_at(uint64_t offset, std::span<char> out) override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kReadAt, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->read_at(offset, out);
+  }
+  Status lock() override {
+    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kLockFileRange, path_);
+    if (!injected.is_ok()) {
+      return injected;
+    }
+    return file_->lock();
+  }
+
+ private:
+  FaultInjectionFileSystem& owner_;
+  AppendableFilePtr file_;
+  std::string path_;
+};
+
 }  // namespace
 
 void FaultInjectionFileSystem::fail_at(uint64_t n, int err) {
@@ -158,6 +217,20 @@ std::string_view FaultInjectionFileSystem::op_name(Op op) {
       return "sync";
     case Op::kClose:
       return "close";
+    case Op::kCreateNewFile:
+      return "create_new_file";
+    case Op::kOpenForAppend:
+      return "open_for_append";
+    case Op::kLinkFile:
+      return "link_file";
+    case Op::kFileSize:
+      return "file_size";
+    case Op::kTruncate:
+      return "truncate";
+    case Op::kReadAt:
+      return "read_at";
+    case Op::kLockFileRange:
+      return "lock_file_range";
   }
   return "unknown";
 }
@@ -238,6 +311,42 @@ Result<WritableFilePtr> FaultInjectionFileSystem::create_file(const std::string&
   }
   return WritableFilePtr(
       std::make_unique<CountingWritableFile>(*this, std::move(file).value(), path));
+}
+
+Result<WritableFilePtr> FaultInjectionFileSystem::create_new_file(const std::string& path,
+                                                                  uint32_t mode) {
+  Status injected = begin(Op::kCreateNewFile, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  Result<WritableFilePtr> file = FileSystemWrapper::create_new_file(path, mode);
+  if (!file.is_ok()) {
+    return file.status();
+  }
+  return WritableFilePtr(
+      std::make_unique<CountingWritableFile>(*this, std::move(file).value(), path));
+}
+
+Result<AppendableFilePtr> FaultInjectionFileSystem::open_for_append(const std::string& path,
+                                                                    uint32_t mode) {
+  Status injected = begin(Op::kOpenForAppend, path);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  Result<AppendableFilePtr> file = FileSystemWrapper::open_for_append(path, mode);
+  if (!file.is_ok()) {
+    return file.status();
+  }
+  return AppendableFilePtr(
+      std::make_unique<CountingAppendableFile>(*this, std::move(file).value(), path));
+}
+
+Status FaultInjectionFileSystem::link_file(const std::string& from, const std::string& to) {
+  Status injected = begin(Op::kLinkFile, from);
+  if (!injected.is_ok()) {
+    return injected;
+  }
+  return FileSystemWrapper::link_file(from, to);
 }
 
 Status FaultInjectionFileSystem::rename(const std::string& from, const std::string& to) {

@@ -1,8 +1,8 @@
 // FaultInjectionFileSystem: a test-only FileSystemWrapper that numbers every operation (also
-// the reads, writes, syncs and closes on the files it hands out), records them, and can fail
-// operation N, every operation from N on (a dead disk, or a crash: nothing after N happens), or
-// whatever a hook selects, with a chosen errno. It can also shift the clock (now_ns()). Built into
-// poplar_testing_store, never into poplar_store or the server.
+// the reads, writes, syncs, closes, sizes, truncates and locks on the files it hands out), records
+// them, and can fail operation N, every operation from N on (a dead disk, or a crash: nothing after
+// N happens), or whatever a hook selects, with a chosen errno. It can also shift the clock
+// (now_ns()). Built into poplar_testing_store, never into poplar_store or the server.
 //
 // Must never: be linked into production code; change data it forwards.
 //
@@ -37,7 +37,14 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
     kRead,    // SequentialFile::read
     kAppend,  // WritableFile::append
     kSync,    // WritableFile::sync
-    kClose,   // WritableFile::close
+    kClose,   // WritableFile::close (also of an AppendableFile)
+    kCreateNewFile,
+    kOpenForAppend,
+    kLinkFile,
+    kFileSize,       // AppendableFile::size
+    kTruncate,       // AppendableFile::truncate
+    kReadAt,         // AppendableFile::read_at
+    kLockFileRange,  // AppendableFile::lock
   };
   struct Record {
     uint64_t number;  // 1-based
@@ -69,6 +76,9 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   Result<SequentialFilePtr> open_for_read(const std::string& path) override;
   Result<FileContents> read_file(const std::string& path, uint64_t max_bytes) override;
   Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override;
+  Result<WritableFilePtr> create_new_file(const std::string& path, uint32_t mode) override;
+  Result<AppendableFilePtr> open_for_append(const std::string& path, uint32_t mode) override;
+  Status link_file(const std::string& from, const std::string& to) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
   Result<bool> make_directory(const std::string& path, uint32_t mode) override;

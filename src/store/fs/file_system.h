@@ -1,6 +1,6 @@
 // FileSystem: the seam between the store backends and the operating system (LevelDB's Env).
-// Every OS call a backend makes (list a directory, stat, open, read, write, fsync, rename,
-// unlink, mkdir, lock) goes through this interface, so tests can wrap it
+// Every OS call a backend makes (list a directory, stat, open, read, write, fsync, rename, link,
+// unlink, mkdir, lock, truncate) goes through this interface, so tests can wrap it
 // (fs/file_system_wrapper.h) to count operations or to fail the Nth one with EIO, ENOSPC,
 // EACCES or ENOENT, and check that no message is lost.
 //
@@ -183,6 +183,28 @@ class WritableFile {
 };
 using WritableFilePtr = std::unique_ptr<WritableFile>;
 
+// An existing or new file opened for appending (an mbox): every append() goes to the current end
+// of the file, whoever else wrote there. size() and truncate() let a writer remember where it
+// started and cut back to there, so a failed or abandoned append leaves no half message.
+// close() (or destruction) releases a lock taken with lock().
+class AppendableFile : public WritableFile {
+ public:
+  // fstat(2): the current size. Errors: kTemporary.
+  virtual Result<uint64_t> size() = 0;
+  // ftruncate(2) to size_bytes (<= size()). Errors: kTemporary.
+  virtual Status truncate(uint64_t size_bytes) = 0;
+  // pread(2): reads up to out.size() bytes at offset; returns how many (0 at or past the end).
+  // Errors: kTemporary.
+  virtual Result<size_t> read_at(uint64_t offset, std::span<char> out) = 0;
+  // Takes an exclusive, non-blocking write lock on the whole file with fcntl(2) (an
+  // open-file-description lock, F_OFD_SETLK): it conflicts with the POSIX record locks
+  // (F_SETLK) that mail readers and MDAs take on an mbox (mutt, procmail, Dovecot), and also with
+  // every other AppendableFile of this process that locks the same file. Held until close() or
+  // destruction. Errors: kInUse (someone holds a conflicting lock), kTemporary.
+  virtual Status lock() = 0;
+};
+using AppendableFilePtr = std::unique_ptr<AppendableFile>;
+
 // An exclusive lock held on a file; destroying the object releases it.
 class FileLock {
  public:
@@ -223,6 +245,24 @@ class FileSystem {
   // symbolic link at `path` (that is an error, kTemporary).
   // Errors: kNotFound (no parent directory), kPermission, kTemporary.
   virtual Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) = 0;
+
+  // Creates a file that must not exist yet (O_CREAT | O_EXCL; a symbolic link at path counts as
+  // existing and is never followed), for writing, with the given permission bits. For names
+  // that must be unique (a Maildir tmp/ file) and for dotlocks.
+  // Errors: kInUse (something already exists at path), kNotFound (no parent directory),
+  // kPermission, kTemporary.
+  virtual Result<WritableFilePtr> create_new_file(const std::string& path, uint32_t mode) = 0;
+
+  // Opens the file at path for appending (and for read_at), creating it with the given
+  // permission bits if it is missing. Never follows a symbolic link at path (that is an error,
+  // kTemporary). Errors: kNotFound (no parent directory), kPermission, kTemporary.
+  virtual Result<AppendableFilePtr> open_for_append(const std::string& path, uint32_t mode) = 0;
+
+  // link(2): gives the file at `from` the second name `to`, and never replaces an existing `to`
+  // (unlike rename). Errors: kInUse (something already exists at `to`), kUnavailable (the file
+  // system has no hard links: EPERM, ENOTSUP, ENOSYS, EXDEV, EMLINK), kNotFound, kPermission
+  // (EACCES), kTemporary.
+  virtual Status link_file(const std::string& from, const std::string& to) = 0;
 
   // rename(2): atomically replaces `to`. Errors: kNotFound, kPermission, kTemporary.
   virtual Status rename(const std::string& from, const std::string& to) = 0;

@@ -35,6 +35,15 @@ class FileSystemWrapper : public FileSystem {
   Result<WritableFilePtr> create_file(const std::string& path, uint32_t mode) override {
     return target_.create_file(path, mode);
   }
+  Result<WritableFilePtr> create_new_file(const std::string& path, uint32_t mode) override {
+    return target_.create_new_file(path, mode);
+  }
+  Result<AppendableFilePtr> open_for_append(const std::string& path, uint32_t mode) override {
+    return target_.open_for_append(path, mode);
+  }
+  Status link_file(const std::string& from, const std::string& to) override {
+    return target_.link_file(from, to);
+  }
   Status rename(const std::string& from, const std::string& to) override {
     return target_.rename(from, to);
   }

@@ -1,5 +1,6 @@
-// The POSIX FileSystem: thin wrappers over open/read/write/fsync/rename/unlink/mkdir/flock and
-// readdir. The only file of the store that makes system calls.
+// The POSIX FileSystem: thin wrappers over open/read/pread/write/fsync/ftruncate/rename/link/
+// unlink/mkdir/flock/fcntl and readdir. With process_identity.cc (gethostname, getpid), the only
+// files of the store that make system calls.
 //
 // Must never: throw, leak a descriptor on an error path, or leave a descriptor inheritable
 // across exec (every open uses O_CLOEXEC).
@@ -151,31 +152,99 @@ class PosixDirectory final : public Directory {
   std::string path_;
 };
 
+// write(2) until all of data is written (retrying short writes and EINTR).
+Status write_all(int fd, std::string_view data, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = retry_on_eintr([&] { return ::write(fd, data.data(), data.size()); });
+    if (n < 0) {
+      return Status::from_errno(errno, "write " + path);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::ok();
+}
+
+Status sync_descriptor(int fd, const std::string& path) {
+  if (retry_on_eintr([&] { return ::fsync(fd); }) != 0) {
+    return Status::from_errno(errno, "fsync " + path);
+  }
+  return Status::ok();
+}
+
+Status close_descriptor(Descriptor& fd, const std::string& path) {
+  if (fd.reset() != 0) {
+    return Status::from_errno(errno, "close " + path);
+  }
+  return Status::ok();
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
 
-  Status append(std::string_view data) override {
-    while (!data.empty()) {
-      ssize_t n = retry_on_eintr([&] { return ::write(fd_.get(), data.data(), data.size()); });
-      if (n < 0) {
-        return Status::from_errno(errno, "write " + path_);
+  Status append(std::string_view data) override { return write_all(fd_.get(), data, path_); }
+  Status sync() override { return sync_descriptor(fd_.get(), path_); }
+  Status close() override { return close_descriptor(fd_, path_); }
+
+ private:
+  Descriptor fd_;
+  std::string path_;
+};
+
+// Opened with O_APPEND: the kernel puts every write at the current end of the file.
+class PosixAppendableFile final : public AppendableFile {
+ public:
+  PosixAppendableFile(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+
+  Status append(std::string_view data) override { return write_all(fd_.get(), data, path_); }
+  Status sync() override { return sync_descriptor(fd_.get(), path_); }
+  Status close() override { return close_descriptor(fd_, path_); }
+
+  Result<uint64_t> size() override {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) {
+      return Status::from_errno(errno, "fstat " + path_);
+    }
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status truncate(uint64_t size_bytes) override {
+    if (size_bytes > static_cast<uint64_t>(INT64_MAX)) {
+      return Status::invalid_input("truncate " + path_ + ": size out of range");
+    }
+    if (retry_on_eintr([&] { return ::ftruncate(fd_.get(), static_cast<off_t>(size_bytes)); }) !=
+        0) {
+      return Status::from_errno(errno, "truncate " + path_);
+    }
+    return Status::ok();
+  }
+
+  Result<size_t> read_at(uint64_t offset, std::span<char> out) override {
+    if (offset > static_cast<uint64_t>(INT64_MAX)) {
+      return size_t{0};
+    }
+    ssize_t n = retry_on_eintr(
+        [&] { return ::pread(fd_.get(), out.data(), out.size(), static_cast<off_t>(offset)); });
+    if (n < 0) {
+      return Status::from_errno(errno, "read " + path_);
+    }
+    return static_cast<size_t>(n);
+  }
+
+  Status lock() override {
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    range.l_start = 0;
+    range.l_len = 0;  // the whole file, however far it grows
+    range.l_pid = 0;  // required for OFD locks
+    if (retry_on_eintr([&] { return ::fcntl(fd_.get(), F_OFD_SETLK, &range); }) != 0) {
+      int err = errno;
+      // POSIX allows either errno for a conflicting lock.
+      if (err == EACCES || err == EAGAIN) {
+        return Status::in_use("lock " + path_ + ": locked by another process");
       }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return Status::ok();
-  }
-
-  Status sync() override {
-    if (retry_on_eintr([&] { return ::fsync(fd_.get()); }) != 0) {
-      return Status::from_errno(errno, "fsync " + path_);
-    }
-    return Status::ok();
-  }
-
-  Status close() override {
-    if (fd_.reset() != 0) {
-      return Status::from_errno(errno, "close " + path_);
+      return Status::from_errno(err, "lock " + path_);
     }
     return Status::ok();
   }
@@ -371,6 +440,55 @@ class PosixFileSystem final : public FileSystem {
       return Status::from_errno(errno, "create " + path);
     }
     return WritableFilePtr(std::make_unique<PosixWritableFile>(fd, path));
+  }
+
+  Result<WritableFilePtr> create_new_file(const std::string& path, uint32_t mode) override {
+    int fd = retry_on_eintr([&] {
+      // O_EXCL also refuses a symbolic link at path, dangling or not.
+      return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                    static_cast<mode_t>(mode));
+    });
+    if (fd < 0) {
+      if (errno == EEXIST) {
+        return Status::in_use("create " + path + ": already exists");
+      }
+      return Status::from_errno(errno, "create " + path);
+    }
+    return WritableFilePtr(std::make_unique<PosixWritableFile>(fd, path));
+  }
+
+  Result<AppendableFilePtr> open_for_append(const std::string& path, uint32_t mode) override {
+    int fd = retry_on_eintr([&] {
+      // O_RDWR for read_at(); O_NOFOLLOW: a symlink planted at the path must not redirect the
+      // write elsewhere.
+      return ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                    static_cast<mode_t>(mode));
+    });
+    if (fd < 0) {
+      return Status::from_errno(errno, "open for append " + path);
+    }
+    return AppendableFilePtr(std::make_unique<PosixAppendableFile>(fd, path));
+  }
+
+  Status link_file(const std::string& from, const std::string& to) override {
+    if (::link(from.c_str(), to.c_str()) != 0) {
+      int err = errno;
+      std::string what = "link " + from + " to " + to;
+      switch (err) {
+        case EEXIST:
+          return Status::in_use(what + ": already exists");
+        case EPERM:  // Linux: the file system does not support hard links
+        case ENOTSUP:
+        case ENOSYS:
+        case EXDEV:
+        case EMLINK:
+          return Status::error(ErrorCode::kUnavailable,
+                               what + ": " + std::strerror(err) + " (no hard links here)");
+        default:
+          return Status::from_errno(err, what);
+      }
+    }
+    return Status::ok();
   }
 
   Status rename(const std::string& from, const std::string& to) override {

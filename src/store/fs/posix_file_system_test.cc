@@ -261,6 +261,109 @@ TEST_F(PosixFileSystemTest, LockConflictsAcrossProcesses) {
   EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child process got the lock";
 }
 
+TEST_F(PosixFileSystemTest, CreateNewFileRefusesAnExistingNameOrASymlink) {
+  Result<WritableFilePtr> first = fs_.create_new_file(path("unique"), 0600);
+  ASSERT_TRUE(first.is_ok()) << first.status().to_string();
+  ASSERT_TRUE((*first)->append("mine").is_ok());
+  ASSERT_TRUE((*first)->close().is_ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path("unique").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  Result<WritableFilePtr> again = fs_.create_new_file(path("unique"), 0600);
+  EXPECT_EQ(again.status().code(), ErrorCode::kInUse);
+  std::filesystem::create_symlink(path("elsewhere"), path("dangling"));
+  EXPECT_EQ(fs_.create_new_file(path("dangling"), 0600).status().code(), ErrorCode::kInUse);
+  EXPECT_FALSE(std::filesystem::exists(path("elsewhere")));
+  EXPECT_EQ(fs_.create_new_file(path("no/parent"), 0600).status().code(), ErrorCode::kNotFound);
+  std::ifstream in(path("unique"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "mine");
+}
+
+TEST_F(PosixFileSystemTest, LinkFileGivesASecondNameAndNeverReplaces) {
+  write_file(path("a"), "first");
+  write_file(path("b"), "second");
+  EXPECT_EQ(fs_.link_file(path("a"), path("b")).code(), ErrorCode::kInUse);
+  ASSERT_TRUE(fs_.link_file(path("a"), path("c")).is_ok());
+  std::ifstream b(path("b"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(b), {}), "second");
+  std::ifstream c(path("c"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(c), {}), "first");
+  EXPECT_EQ(fs_.link_file(path("missing"), path("d")).code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, AppendableFileAppendsAtTheEndAndTruncatesBack) {
+  write_file(path("mbox"), "old\n");
+  Result<AppendableFilePtr> file = fs_.open_for_append(path("mbox"), 0600);
+  ASSERT_TRUE(file.is_ok()) << file.status().to_string();
+  Result<uint64_t> start = (*file)->size();
+  ASSERT_TRUE(start.is_ok());
+  EXPECT_EQ(*start, 4u);
+  ASSERT_TRUE((*file)->append("new one\n").is_ok());
+  EXPECT_EQ(*(*file)->size(), 12u);
+
+  char last[2];
+  Result<size_t> n = (*file)->read_at(10, last);
+  ASSERT_TRUE(n.is_ok());
+  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(std::string_view(last, 2), "e\n");
+  EXPECT_EQ(*(*file)->read_at(12, last), 0u);
+
+  ASSERT_TRUE((*file)->truncate(*start).is_ok());
+  EXPECT_EQ(*(*file)->size(), 4u);
+  // O_APPEND: the next write goes to the new end, not to where the last one stopped.
+  ASSERT_TRUE((*file)->append("again\n").is_ok());
+  ASSERT_TRUE((*file)->sync().is_ok());
+  ASSERT_TRUE((*file)->close().is_ok());
+  std::ifstream in(path("mbox"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "old\nagain\n");
+}
+
+TEST_F(PosixFileSystemTest, OpenForAppendCreatesWithTheModeAndNeverFollowsASymlink) {
+  Result<AppendableFilePtr> file = fs_.open_for_append(path("fresh"), 0600);
+  ASSERT_TRUE(file.is_ok());
+  EXPECT_EQ(*(*file)->size(), 0u);
+  struct stat st {};
+  ASSERT_EQ(::stat(path("fresh").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  write_file(path("target"), "precious");
+  std::filesystem::create_symlink(path("target"), path("planted"));
+  EXPECT_FALSE(fs_.open_for_append(path("planted"), 0600).is_ok());
+  EXPECT_EQ(fs_.open_for_append(path("no/parent"), 0600).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(PosixFileSystemTest, AppendableFileLockConflictsWithinTheProcessUntilClosed) {
+  Result<AppendableFilePtr> first = fs_.open_for_append(path("mbox"), 0600);
+  Result<AppendableFilePtr> second = fs_.open_for_append(path("mbox"), 0600);
+  ASSERT_TRUE(first.is_ok() && second.is_ok());
+  ASSERT_TRUE((*first)->lock().is_ok());
+  EXPECT_EQ((*second)->lock().code(), ErrorCode::kInUse);
+  ASSERT_TRUE((*first)->close().is_ok());
+  EXPECT_TRUE((*second)->lock().is_ok());
+}
+
+TEST_F(PosixFileSystemTest, AppendableFileLockConflictsWithAPosixRecordLockOfAnotherProcess) {
+  Result<AppendableFilePtr> held = fs_.open_for_append(path("mbox"), 0600);
+  ASSERT_TRUE(held.is_ok());
+  ASSERT_TRUE((*held)->lock().is_ok());
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // What mutt or procmail do: a classic fcntl(F_SETLK) write lock.
+    int fd = ::open(path("mbox").c_str(), O_RDWR);
+    struct flock range {};
+    range.l_type = F_WRLCK;
+    range.l_whence = SEEK_SET;
+    bool refused = fd >= 0 && ::fcntl(fd, F_SETLK, &range) != 0;
+    _exit(refused ? 0 : 1);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+  EXPECT_EQ(WEXITSTATUS(wstatus), 0) << "the child process got the lock";
+}
+
 TEST_F(PosixFileSystemTest, OpensFilesByNameInAHeldDirectory) {
   std::filesystem::create_directory(path("cur"));
   write_file(path("cur/1.host:2,S"), "message one\n");
@@ -316,6 +419,40 @@ TEST(FaultInjectionFileSystemTest, FailsExactlyTheChosenOperation) {
   EXPECT_TRUE((*out)->close().is_ok());  // op 4
   EXPECT_EQ(faulty.operation_count(), 4u);
   EXPECT_EQ(faulty.count(FaultInjectionFileSystem::Op::kAppend), 2u);
+}
+
+TEST(FaultInjectionFileSystemTest, CountsAndFailsTheAppendSeam) {
+  testing::TempDir dir;
+  FaultInjectionFileSystem faulty(posix_file_system());
+  using Op = FaultInjectionFileSystem::Op;
+  std::string mbox = (dir.path() / "mbox").string();
+  Result<AppendableFilePtr> file = faulty.open_for_append(mbox, 0600);  // op 1
+  ASSERT_TRUE(file.is_ok());
+  ASSERT_TRUE((*file)->lock().is_ok());         // op 2
+  ASSERT_TRUE((*file)->append("abc").is_ok());  // op 3
+  faulty.fail_at(5, EIO);
+  EXPECT_TRUE((*file)->size().is_ok());                           // op 4
+  EXPECT_EQ((*file)->truncate(1).code(), ErrorCode::kTemporary);  // op 5, not done
+  EXPECT_EQ(*(*file)->size(), 3u);                                // op 6
+  char buffer[4];
+  EXPECT_EQ(*(*file)->read_at(0, buffer), 3u);  // op 7
+  EXPECT_TRUE((*file)->close().is_ok());        // op 8
+  std::string a = (dir.path() / "a").string();
+  std::string b = (dir.path() / "b").string();
+  Result<WritableFilePtr> fresh = faulty.create_new_file(a, 0600);  // op 9
+  ASSERT_TRUE(fresh.is_ok());
+  EXPECT_TRUE((*fresh)->close().is_ok());       // op 10
+  EXPECT_TRUE(faulty.link_file(a, b).is_ok());  // op 11
+  EXPECT_EQ(faulty.operation_count(), 11u);
+  for (Op op : {Op::kOpenForAppend, Op::kLockFileRange, Op::kTruncate, Op::kReadAt,
+                Op::kCreateNewFile, Op::kLinkFile}) {
+    EXPECT_EQ(faulty.count(op), 1u) << FaultInjectionFileSystem::op_name(op);
+  }
+  EXPECT_EQ(faulty.count(Op::kFileSize), 2u);
+  faulty.fail_at(12, ENOSPC);
+  EXPECT_EQ(faulty.create_new_file((dir.path() / "c").string(), 0600).status().code(),
+            ErrorCode::kTemporary);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "c"));
 }
 
 TEST(FaultInjectionFileSystemTest, FailFromFailsEveryLaterOperation) {

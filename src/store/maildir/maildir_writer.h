@@ -1,0 +1,47 @@
+// Delivery into a Maildir (https://cr.yp.to/proto/maildir.html): a new message is written to
+// tmp/<unique>, fsynced, then given its final name in new/ with link(2) (which never replaces a
+// name; rename(2) only where the file system has no hard links, after checking the name is
+// free), and new/ is fsynced. The final name is
+//   <unix secs>.M<usecs>P<pid>Q<counter>.<host>,S=<stored octets>,W=<CRLF octets>
+// so that Poplar's own server takes the LIST size from the name and never reads the file
+// (store/maildir/file_name.h, docs/formats/maildir.md "Delivery").
+//
+// A crash at any point leaves either nothing in new/ or the complete message there; at worst a
+// file in tmp/, which readers ignore (Dovecot and Poplar clean tmp/ files older than 36 hours).
+//
+// Must never: overwrite an existing file, put a partial file in new/ or cur/, or hold the
+// message in memory (at most 64 KiB is buffered between writes).
+//
+// Thread-safety: a writer is used by one thread at a time; any number of writers (threads or
+// processes) may deliver into one Maildir at once, since their names differ.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "store/fs/file_system.h"
+#include "store/message_writer.h"
+
+namespace poplar::store::maildir {
+
+struct DeliveryOptions {
+  // The host part of the unique name; empty: this machine's name (fs::host_name()).
+  std::string hostname{};
+  // The P part of the unique name; 0: this process's id.
+  uint64_t pid = 0;
+};
+
+// Creates the Maildir (root, tmp/, new/, cur/, mode 0700) where missing, and tmp/<unique>
+// (mode 0600). Only the last component of maildir_root is created: a missing parent is
+// kNotFound. Errors: kNotFound, kPermission, kTemporary.
+Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string maildir_root,
+                                                DeliveryOptions options = {});
+
+// The host name as it goes into a unique name: '/' becomes "\057", ':' "\072" (the Maildir
+// rules), ',' "\054" (so the name's ",S=" and ",W=" fields are the only commas) and '\' and
+// every octet outside 0x21-0x7E "\ooo" too. Empty → "localhost".
+std::string encode_host_for_maildir(std::string_view host);
+
+}  // namespace poplar::store::maildir
