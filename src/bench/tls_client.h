@@ -1,10 +1,7 @@
 // The client TLS context of `poplar bench`: tls::make_client_ctx() (TLS 1.2+, peer and host
-// name verification against --ca-file or the system store), or, with --insecure-tls, the same
-// context with verification turned off (SSL_VERIFY_NONE: any certificate and name accepted),
-// for test servers with self-signed certificates.
-//
-// The one place in bench/ that calls OpenSSL directly (a single SSL_CTX_set_verify, because
-// tls/ has no insecure client context); connections use tls::new_client_connection() and
+// name verification against --ca-file or the system store), or, with --insecure-tls,
+// tls::make_unverified_client_ctx() (any certificate and name accepted), for test servers with
+// self-signed certificates. Connections use tls::new_client_connection() and
 // tls::TlsConnection.
 //
 // Thread-safety: the returned SSL_CTX may be shared by every thread (SSL_new is thread-safe).

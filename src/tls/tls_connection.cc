@@ -21,8 +21,14 @@ namespace {
 constexpr char kExporterLabel[] = "EXPORTER-Channel-Binding";
 constexpr size_t kExporterOctets = 32;
 
+// The server's certificate: our own on the server side, the peer's on the client side (neither
+// is a new reference).
+X509* server_certificate(SSL* ssl) {
+  return SSL_is_server(ssl) == 1 ? SSL_get_certificate(ssl) : SSL_get0_peer_certificate(ssl);
+}
+
 std::string server_end_point(SSL* ssl) {
-  X509* cert = SSL_get_certificate(ssl);  // our own certificate (not a new reference)
+  X509* cert = server_certificate(ssl);
   if (cert == nullptr) {
     return "";
   }
@@ -81,6 +87,13 @@ IoResult TlsConnection::result_of(int ret, size_t bytes) {
     default:
       failed_ = true;
       error_ = take_openssl_errors();
+      if (long verify = SSL_get_verify_result(ssl_);
+          SSL_is_server(ssl_) != 1 && verify != X509_V_OK) {
+        // "certificate verify failed" alone does not say why; the chain check does.
+        error_ += " (";
+        error_ += X509_verify_cert_error_string(verify);
+        error_ += ")";
+      }
       if (error_.find("unexpected eof") != std::string::npos) {
         return {IoState::kClosed, 0};
       }
@@ -150,8 +163,15 @@ HandshakeInfo TlsConnection::info() const {
     }
     ERR_clear_error();
   }
-  if (SSL_is_server(ssl_) == 1) {
-    info.tls_server_end_point = server_end_point(ssl_);
+  info.tls_server_end_point = server_end_point(ssl_);
+  if (SSL_is_server(ssl_) != 1) {
+    X509* peer = SSL_get0_peer_certificate(ssl_);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (peer != nullptr && X509_digest(peer, EVP_sha256(), digest, &length) == 1) {
+      info.peer_certificate_sha256.assign(reinterpret_cast<const char*>(digest), length);
+    }
+    ERR_clear_error();
   }
   return info;
 }

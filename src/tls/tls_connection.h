@@ -46,9 +46,13 @@ struct HandshakeInfo {
   // RFC 9266: 32 octets of SSL_export_keying_material("EXPORTER-Channel-Binding"). Empty on TLS
   // 1.2 without the extended master secret, where RFC 9266 §3 says it must not be used.
   std::string tls_exporter;
-  // RFC 5929 §4: the hash of our certificate with its signature's hash (SHA-256 for MD5 and
-  // SHA-1). Empty when the signature has no separate hash (Ed25519): not defined there.
+  // RFC 5929 §4: the hash of the server's certificate (ours on the server side, the peer's on
+  // the client side) with its signature's hash (SHA-256 for MD5 and SHA-1). Empty when the
+  // signature has no separate hash (Ed25519): not defined there.
   std::string tls_server_end_point;
+  // Client side: SHA-256 of the server's leaf certificate (32 octets), for certificate pinning
+  // (`poplar fetch --fingerprint`). Empty on the server side.
+  std::string peer_certificate_sha256;
 };
 
 class TlsConnection {

@@ -276,6 +276,57 @@ Result<SslCtxPtr> make_client_ctx(const std::string& ca_file) {
   return ctx;
 }
 
+Result<SslCtxPtr> make_unverified_client_ctx() {
+  ERR_clear_error();
+  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (!ctx) {
+    return Status::temporary("SSL_CTX_new: " + take_openssl_errors());
+  }
+  if (Status s = apply_common_policy(ctx.get()); !s) {
+    return s;
+  }
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  return ctx;
+}
+
+std::string format_fingerprint(std::string_view sha256) {
+  return hex_colons(reinterpret_cast<const unsigned char*>(sha256.data()), sha256.size());
+}
+
+Result<std::string> parse_fingerprint(std::string_view text) {
+  std::string out;
+  int high = -1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == ':') {
+      if (high >= 0 || i == 0 || i + 1 == text.size() || text[i - 1] == ':') {
+        return Status::invalid_input("fingerprint: a ':' must separate whole hex pairs");
+      }
+      continue;
+    }
+    int digit = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+    if (digit < 0) {
+      return Status::invalid_input("fingerprint: not a hex digit at position " +
+                                   std::to_string(i + 1));
+    }
+    if (high < 0) {
+      high = digit;
+    } else {
+      out.push_back(static_cast<char>(high * 16 + digit));
+      high = -1;
+    }
+  }
+  if (high >= 0 || out.size() != 32) {
+    return Status::invalid_input(
+        "fingerprint: a SHA-256 fingerprint has 64 hex digits (32 pairs), this has " +
+        std::to_string(out.size() * 2 + (high >= 0 ? 1 : 0)));
+  }
+  return out;
+}
+
 Result<std::unique_ptr<TlsConnection>> new_client_connection(ssl_ctx_st* ctx, int fd,
                                                              const std::string& host) {
   ERR_clear_error();

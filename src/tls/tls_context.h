@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -77,6 +78,19 @@ class ServerContext {
 // ca_file, or the system trust store when it is empty; TLS 1.2 minimum.
 // Error codes: kInvalidInput (unreadable CA file), kTemporary.
 Result<SslCtxPtr> make_client_ctx(const std::string& ca_file = "");
+
+// A client SSL_CTX that checks neither the chain nor the name: the handshake completes whatever
+// the server presents. Only for a caller that then compares HandshakeInfo::
+// peer_certificate_sha256 with a pinned fingerprint (`poplar fetch --fingerprint`), and for test
+// tools (`poplar bench --insecure-tls`). Error codes: kTemporary.
+Result<SslCtxPtr> make_unverified_client_ctx();
+
+// "AB:CD:...": a SHA-256 fingerprint (32 octets) as hex pairs with colons, as `openssl x509
+// -fingerprint -sha256` prints it and as ServerContext::fingerprint() logs it.
+std::string format_fingerprint(std::string_view sha256);
+// The 32 octets of a SHA-256 fingerprint written as 64 hex digits, with or without colons
+// between the pairs, any case. Error codes: kInvalidInput (with what was wrong).
+Result<std::string> parse_fingerprint(std::string_view text);
 
 // A client-side TLS connection over fd that sends SNI and checks the certificate name
 // (host name or IP literal; wildcards only as the whole left-most label).

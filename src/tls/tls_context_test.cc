@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -121,6 +122,58 @@ TEST_F(TlsTest, ClientRefusesWrongHostName) {
   auto client = client_for(p.fds[1], cert(), "mail.example.org");
   EXPECT_FALSE(handshake(**server, *client));
   EXPECT_THAT(client->error_text(), HasSubstr("certificate verify failed"));
+}
+
+TEST_F(TlsTest, UntrustedChainFailsAndSaysWhy) {
+  auto server_ctx = ServerContext::load(cert(), key());
+  ASSERT_TRUE(server_ctx.is_ok());
+  SocketPair p;
+  auto server = (*server_ctx)->new_connection(p.fds[0]);
+  ASSERT_TRUE(write_self_signed(path("other.pem"), path("other.key"), {"localhost"}).is_ok());
+  auto client = client_for(p.fds[1], path("other.pem"));  // trusts another certificate
+  EXPECT_FALSE(handshake(**server, *client));
+  EXPECT_THAT(client->error_text(), HasSubstr("certificate verify failed ("));
+  EXPECT_THAT(client->error_text(), HasSubstr("self-signed certificate"));
+}
+
+TEST_F(TlsTest, PinnedClientSeesTheServerFingerprintAndEndPoint) {
+  // Without verification any certificate completes the handshake; the pin is the check.
+  auto server_ctx = ServerContext::load(cert(), key());
+  ASSERT_TRUE(server_ctx.is_ok());
+  SocketPair p;
+  auto server = (*server_ctx)->new_connection(p.fds[0]);
+  auto ctx = make_unverified_client_ctx();
+  ASSERT_TRUE(ctx.is_ok());
+  auto client = new_client_connection(ctx->get(), p.fds[1], "wrong.example.org");
+  ASSERT_TRUE(client.is_ok());
+  ASSERT_TRUE(handshake(**server, **client)) << (*client)->error_text();
+  HandshakeInfo info = (*client)->info();
+  EXPECT_EQ(format_fingerprint(info.peer_certificate_sha256), (*server_ctx)->fingerprint());
+  // tls-server-end-point (RFC 5929) is the same on both ends: SCRAM-*-PLUS over TLS 1.2.
+  EXPECT_EQ(info.tls_server_end_point, (*server)->info().tls_server_end_point);
+  EXPECT_TRUE((*server)->info().peer_certificate_sha256.empty());
+}
+
+TEST(FingerprintTest, ParsesHexWithOrWithoutColonsAndRefusesTheRest) {
+  std::string raw(32, '\0');
+  for (size_t i = 0; i < raw.size(); ++i) {
+    raw[i] = static_cast<char>(i * 7 + 1);
+  }
+  std::string text = format_fingerprint(raw);
+  EXPECT_EQ(text.size(), 95u);
+  EXPECT_EQ(*parse_fingerprint(text), raw);
+  std::string plain;
+  for (char c : text) {
+    if (c != ':') {
+      plain.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    }
+  }
+  EXPECT_EQ(*parse_fingerprint(plain), raw);
+  EXPECT_THAT(parse_fingerprint(text.substr(3)).status().message(), HasSubstr("64 hex digits"));
+  EXPECT_THAT(parse_fingerprint("zz" + plain.substr(2)).status().message(), HasSubstr("hex"));
+  EXPECT_FALSE(parse_fingerprint(":" + text).is_ok());
+  EXPECT_FALSE(parse_fingerprint("A:BC" + text.substr(5)).is_ok());
+  EXPECT_FALSE(parse_fingerprint("").is_ok());
 }
 
 TEST_F(TlsTest, MissingFilesAreNamed) {
