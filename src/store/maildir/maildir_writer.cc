@@ -14,6 +14,7 @@
 #include "store/crlf_size.h"
 #include "store/fs/process_identity.h"
 #include "store/lf_line_ends.h"
+#include "store/maildir/file_name.h"
 
 namespace poplar::store::maildir {
 namespace {
@@ -264,6 +265,34 @@ std::string encode_host_for_maildir(std::string_view host) {
     }
   }
   return out;
+}
+
+Result<size_t> clean_stale_tmp_files(fs::FileSystem& fs, const std::string& maildir_root) {
+  const std::string tmp_dir = maildir_root + "/tmp";
+  fs::DirectoryListing listing;
+  if (Status listed = fs.list_directory(tmp_dir, &listing); !listed.is_ok()) {
+    return listed;
+  }
+  const int64_t now = fs.now_ns();
+  size_t removed = 0;
+  for (size_t i = 0; i < listing.size(); ++i) {
+    std::string_view name = listing.name(i);
+    fs::FileType type = listing.type(i);
+    if (is_ignored_name(name) ||
+        (type != fs::FileType::kRegular && type != fs::FileType::kUnknown)) {
+      continue;
+    }
+    const std::string path = join(tmp_dir, name);
+    Result<fs::FileInfo> info = fs.stat(path);
+    if (!info.is_ok() || info->type != fs::FileType::kRegular ||
+        now - info->mtime_ns <= kStaleTmpFileNs) {
+      continue;
+    }
+    if (fs.unlink(path).is_ok()) {
+      ++removed;
+    }
+  }
+  return removed;
 }
 
 Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string maildir_root,

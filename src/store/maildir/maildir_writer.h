@@ -39,6 +39,17 @@ struct DeliveryOptions {
 Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string maildir_root,
                                                 DeliveryOptions options = {});
 
+// A tmp/ file older than this is taken to be left by a delivery that died (qmail's and
+// Dovecot's rule): no honest delivery writes one file for 36 hours.
+inline constexpr int64_t kStaleTmpFileNs = int64_t{36} * 3600 * 1'000'000'000;
+
+// Removes the regular files in <maildir_root>/tmp/ whose mtime is older than kStaleTmpFileNs
+// (dot-files and other types are left alone). Meant to be called once per run of a delivering
+// program (not per message: it lists the directory). Returns how many it removed. A file that
+// vanishes meanwhile is skipped. Errors: kNotFound (no tmp/), kPermission, kTemporary (the
+// listing failed; a failed stat or unlink of one file only skips that file).
+Result<size_t> clean_stale_tmp_files(fs::FileSystem& fs, const std::string& maildir_root);
+
 // The host name as it goes into a unique name: '/' becomes "\057", ':' "\072" (the Maildir
 // rules), ',' "\054" (so the name's ",S=" and ",W=" fields are the only commas) and '\' and
 // every octet outside 0x21-0x7E "\ooo" too. Empty → "localhost".

@@ -6,6 +6,7 @@
 // Must never: touch files outside its temp dirs. Single-threaded.
 #include "store/maildir/maildir_writer.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
@@ -209,6 +210,36 @@ TEST_F(MaildirWriterTest, DeliveriesInARowGetDistinctNamesAndCommitTwiceIsRefuse
   }
   EXPECT_EQ(paths.size(), 20u);
   EXPECT_EQ(new_files().size(), 20u);
+}
+
+TEST_F(MaildirWriterTest, CleaningRemovesOnlyTmpFilesOlderThan36Hours) {
+  ASSERT_TRUE(deliver(fs_, root().string(), "kept\r\n").is_ok());
+  const std::filesystem::path tmp = root() / "tmp";
+  for (const char* name : {"old", "fresh", ".old-dotfile"}) {
+    std::ofstream(tmp / name) << "partial";
+  }
+  std::filesystem::create_directory(tmp / "old-dir");
+  struct timespec times[2];
+  ::clock_gettime(CLOCK_REALTIME, &times[0]);
+  times[0].tv_sec -= 37 * 3600;
+  times[1] = times[0];
+  for (const char* name : {"old", ".old-dotfile", "old-dir"}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (tmp / name).c_str(), times, 0), 0);
+  }
+  times[0].tv_sec += 2 * 3600;  // 35 hours old: kept
+  times[1] = times[0];
+  ASSERT_EQ(::utimensat(AT_FDCWD, (tmp / "fresh").c_str(), times, 0), 0);
+
+  Result<size_t> removed = clean_stale_tmp_files(fs_, root().string());
+  ASSERT_TRUE(removed.is_ok()) << removed.status().to_string();
+  EXPECT_EQ(*removed, 1u);
+  EXPECT_FALSE(std::filesystem::exists(tmp / "old"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "fresh"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / ".old-dotfile"));
+  EXPECT_TRUE(std::filesystem::exists(tmp / "old-dir"));
+  EXPECT_EQ(new_files().size(), 1u);
+  EXPECT_EQ(clean_stale_tmp_files(fs_, (dir_.path() / "none").string()).status().code(),
+            ErrorCode::kNotFound);
 }
 
 TEST(MaildirHostEncodingTest, EncodesSlashColonCommaAndUnprintables) {
