@@ -153,7 +153,18 @@ std::string ClientSession::Impl::capability_args_text(std::string_view tag) cons
 
 void ClientSession::Impl::start_sasl(const std::string& name) {
   sasl::ClientCredentials credentials{config_.user, {}, config_.password};
-  mechanism_ = sasl::make_client_mechanism(name, std::move(credentials), random_, bindings_);
+  // RFC 5802 §6: a client that could bind sends "y" only when the server did not advertise
+  // -PLUS; when it did (and the plain variant was chosen, e.g. by name), "n" is right, and "y"
+  // would make the server fail the exchange as a downgrade.
+  sasl::ChannelBindings bindings = bindings_;
+  bool plus_offered = false;
+  for (std::string_view m : capability_args("SASL")) {
+    plus_offered = plus_offered || equals_ignore_case(m, name + "-PLUS");
+  }
+  if (!is_plus(name) && plus_offered) {
+    bindings = sasl::ChannelBindings{};
+  }
+  mechanism_ = sasl::make_client_mechanism(name, std::move(credentials), random_, bindings);
   if (mechanism_ == nullptr) {
     fail(FailureKind::kConfig, "unknown SASL mechanism " + sanitize_server_text(name));
     return;
@@ -212,9 +223,13 @@ void ClientSession::Impl::handle_sasl_challenge(const StatusLine& status) {
       return;
     }
   }
+  // SCRAM's server-final "e=..." (RFC 5802 §7, e.g. invalid-proof) is the server saying the
+  // credentials were wrong: an authentication failure, not a broken protocol.
+  const bool server_error = std::string_view(mechanism_->name()).starts_with("SCRAM-") &&
+                            std::string_view(*challenge).starts_with("e=");
   sasl::ClientStep step = mechanism_->step(*challenge);
   if (step.kind == sasl::ClientStep::Kind::kFailure) {
-    cancel_sasl(FailureKind::kProtocol,
+    cancel_sasl(server_error ? FailureKind::kAuth : FailureKind::kProtocol,
                 "SASL " + std::string(mechanism_->name()) + ": " + step.error);
     return;
   }
