@@ -6,6 +6,7 @@
 #include "admin/hash_command.h"
 #include "admin/user_command.h"
 #include "bench/bench_command.h"
+#include "fetch/fetch_command.h"
 #include "server/serve_command.h"
 
 int main(int argc, char** argv) {
@@ -14,12 +15,14 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(
       "Exit codes (sysexits): 0 ok, 64 usage, 65 data, 66 no input, 69 unavailable, 71 OS error,\n"
-      "74 I/O error, 75 temporary failure, 78 configuration error; `poplar bench` exits 1 when\n"
-      "its run had errors or verify failures.");
+      "74 I/O error, 75 temporary failure, 76 protocol error, 77 permission denied, 78 "
+      "configuration\n"
+      "error; `poplar bench` exits 1 when its run had errors or verify failures.");
   poplar::server::add_serve_command(app);
   poplar::admin::add_user_commands(app);
   poplar::admin::add_hash_command(app);
   poplar::bench::add_bench_command(app);
+  poplar::fetch::add_fetch_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,418 @@
+// One account's fetch; see fetch_run.h.
+#include "fetch/fetch_run.h"
+
+#include <unordered_set>
+#include <vector>
+
+#include "base/random.h"
+#include "fetch/fetch_state.h"
+#include "fetch/mda_writer.h"
+#include "fetch/state_path.h"
+#include "store/fs/file_system.h"
+#include "store/maildir/maildir_writer.h"
+#include "store/mbox/mbox_writer.h"
+#include "tls/tls_context.h"
+
+namespace poplar::fetch {
+namespace {
+
+constexpr int64_t kSecondsPerDay = 86'400;
+
+int exit_code_of_failure(pop3::FailureKind kind) {
+  switch (kind) {
+    case pop3::FailureKind::kTemporary:
+      return kExTempFail;
+    case pop3::FailureKind::kAuth:
+      return kExNoPerm;
+    case pop3::FailureKind::kPermanent:
+      return kExUnavailable;
+    case pop3::FailureKind::kProtocol:
+      return kExProtocol;
+    case pop3::FailureKind::kConfig:
+      return kExConfig;
+  }
+  return kExProtocol;
+}
+
+// Local failures (delivery, state): temporary ones are retried, the rest need a person.
+int exit_code_of_local(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kTemporary:
+    case ErrorCode::kInUse:
+      return kExTempFail;
+    case ErrorCode::kInvalidInput:
+      return kExConfig;
+    default:
+      return kExIoErr;
+  }
+}
+
+// The driver: ClientSession events decide what to retrieve, deliver and delete.
+class Runner final : public pop3::ClientEvents {
+ public:
+  Runner(const FetchAccount& account, FetchState& state, int64_t now_unix,
+         const ProgressFn& progress)
+      : account_(account), state_(state), now_(now_unix), progress_(progress) {}
+
+  FetchSummary run();
+
+ private:
+  void on_listing(std::span<const pop3::ListedMessage> messages) override;
+  void on_message_begin(uint32_t number) override;
+  void on_message_data(uint32_t number, std::string_view data) override;
+  void on_message_end(uint32_t number, uint64_t octets) override;
+  void on_message_error(uint32_t number, const pop3::ServerReply& reply) override;
+  void on_deleted(uint32_t number, const pop3::ServerReply& reply) override;
+
+  Result<store::MessageWriterPtr> begin_delivery();
+  void message_failed(const std::string& what, int exit_code);
+  void stop(Status status, int exit_code);
+  const pop3::ListedMessage* listed(uint32_t number) const;
+
+  const FetchAccount& account_;
+  FetchState& state_;
+  int64_t now_;
+  const ProgressFn& progress_;
+  pop3::ClientSession* session_ = nullptr;
+  FetchSummary summary_;
+  std::vector<pop3::ListedMessage> messages_;
+  uint32_t to_fetch_ = 0;
+  store::MessageWriterPtr writer_;
+  Status writer_error_;
+  std::unordered_set<uint32_t> delete_requested_;
+  std::vector<uint32_t> deleted_ok_;
+  int message_exit_code_ = kExOk;
+};
+
+const pop3::ListedMessage* Runner::listed(uint32_t number) const {
+  for (const auto& m : messages_) {
+    if (m.number == number) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+void Runner::stop(Status status, int exit_code) {
+  if (summary_.status.is_ok()) {
+    summary_.status = std::move(status);
+    summary_.exit_code = exit_code;
+  }
+}
+
+void Runner::message_failed(const std::string& what, int exit_code) {
+  ++summary_.errors;
+  if (summary_.first_error.empty()) {
+    summary_.first_error = what;
+  }
+  if (message_exit_code_ == kExOk || exit_code == kExTempFail) {
+    message_exit_code_ = exit_code;
+  }
+}
+
+void Runner::on_listing(std::span<const pop3::ListedMessage> messages) {
+  messages_.assign(messages.begin(), messages.end());
+  summary_.listed = static_cast<uint32_t>(messages_.size());
+  const bool keeps = account_.policy.keep != FetchPolicy::Keep::kDelete;
+  if (keeps && !session_->uidl_supported()) {
+    // PR-C-15: without UIDL a kept message cannot be told from a new one.
+    stop(Status::error(ErrorCode::kUnavailable,
+                       "the server has no UIDL, so messages left on it cannot be recognised "
+                       "next time; use --delete"),
+         kExConfig);
+    session_->finish();
+    return;
+  }
+  for (const auto& m : messages_) {
+    const bool known = !m.uidl.empty() && state_.first_seen(m.uidl).has_value();
+    if (known) {
+      // Delivered in an earlier run (kept then): delete it now if the policy says so.
+      const bool expired = account_.policy.keep == FetchPolicy::Keep::kKeepDays &&
+                           now_ - *state_.first_seen(m.uidl) >=
+                               static_cast<int64_t>(account_.policy.keep_days) * kSecondsPerDay;
+      if (expired || account_.policy.keep == FetchPolicy::Keep::kDelete) {
+        session_->remove(m.number);
+        delete_requested_.insert(m.number);
+      }
+      continue;
+    }
+    if (account_.policy.max_octets && m.octets > *account_.policy.max_octets) {
+      ++summary_.skipped;
+      continue;
+    }
+    if (account_.policy.limit && to_fetch_ >= *account_.policy.limit) {
+      ++summary_.skipped;
+      continue;
+    }
+    ++to_fetch_;
+    session_->retrieve(m.number);
+  }
+  if (progress_) {
+    progress_(0, to_fetch_, 0);
+  }
+}
+
+Result<store::MessageWriterPtr> Runner::begin_delivery() {
+  switch (account_.target.kind) {
+    case Target::Kind::kMaildir:
+      return store::maildir::begin_maildir_delivery(store::fs::posix_file_system(),
+                                                    account_.target.where);
+    case Target::Kind::kMbox:
+      return store::mbox::begin_mbox_delivery(store::fs::posix_file_system(),
+                                              account_.target.where);
+    case Target::Kind::kMda:
+      return begin_mda_delivery(account_.target.where);
+  }
+  return Status::invalid_input("unknown target");
+}
+
+void Runner::on_message_begin(uint32_t) {
+  auto writer = begin_delivery();
+  writer_error_ = writer.status();
+  writer_ = writer.is_ok() ? std::move(writer).value() : nullptr;
+}
+
+void Runner::on_message_data(uint32_t, std::string_view data) {
+  if (writer_ && writer_error_.is_ok()) {
+    writer_error_ = writer_->write(data);
+  }
+}
+
+void Runner::on_message_end(uint32_t number, uint64_t octets) {
+  const pop3::ListedMessage* m = listed(number);
+  Status delivered = writer_error_;
+  std::string where;
+  if (delivered.is_ok() && writer_) {
+    Result<std::string> committed = writer_->commit();
+    delivered = committed.status();
+    if (committed.is_ok()) {
+      where = *committed;
+    }
+  }
+  writer_.reset();  // a writer that did not commit cleans up after itself
+  if (!delivered.is_ok()) {
+    message_failed("message " + std::to_string(number) + ": " + delivered.to_string(),
+                   exit_code_of_local(delivered));
+    return;
+  }
+  // Durable in the target: now, and only now, it counts as fetched.
+  if (m != nullptr && !m->uidl.empty()) {
+    if (Status recorded = state_.record(m->uidl, now_); !recorded.is_ok()) {
+      // Delivered but not recorded: it will come again (a duplicate, never a loss). Stop
+      // before deleting anything whose record could not be written.
+      stop(recorded, exit_code_of_local(recorded));
+      session_->finish();
+      return;
+    }
+  }
+  ++summary_.fetched;
+  summary_.fetched_octets += octets;
+  if (progress_) {
+    progress_(summary_.fetched, to_fetch_, summary_.fetched_octets);
+  }
+  const bool delete_now =
+      account_.policy.keep == FetchPolicy::Keep::kDelete ||
+      (account_.policy.keep == FetchPolicy::Keep::kKeepDays && account_.policy.keep_days == 0);
+  if (delete_now) {
+    session_->remove(number);
+    delete_requested_.insert(number);
+  }
+}
+
+void Runner::on_message_error(uint32_t number, const pop3::ServerReply& reply) {
+  writer_.reset();
+  message_failed("message " + std::to_string(number) + ": the server said " +
+                     pop3::sanitize_server_text(reply.text),
+                 kExTempFail);
+}
+
+void Runner::on_deleted(uint32_t number, const pop3::ServerReply& reply) {
+  if (reply.ok) {
+    deleted_ok_.push_back(number);
+  } else {
+    message_failed("DELE " + std::to_string(number) + ": the server said " +
+                       pop3::sanitize_server_text(reply.text),
+                   kExTempFail);
+  }
+}
+
+FetchSummary Runner::run() {
+  auto stream = ServerStream::connect(account_.url.host, account_.url.port, account_.timeouts);
+  if (!stream.is_ok()) {
+    stop(stream.status(), kExTempFail);
+    return summary_;
+  }
+  tls::SslCtxPtr tls_ctx;
+  auto start_tls = [&]() -> Status {
+    if (!tls_ctx) {
+      auto made = account_.fingerprint_sha256.empty() ? tls::make_client_ctx(account_.ca_file)
+                                                      : tls::make_unverified_client_ctx();
+      if (!made.is_ok()) {
+        return made.status();
+      }
+      tls_ctx = std::move(made).value();
+    }
+    return (*stream)->start_tls(tls_ctx.get(), account_.url.host, account_.fingerprint_sha256);
+  };
+  auto bindings_of = [&] {
+    sasl::ChannelBindings b;
+    b.tls_active = true;
+    b.tls_exporter = (*stream)->tls_info().tls_exporter;
+    b.tls_server_end_point = (*stream)->tls_info().tls_server_end_point;
+    return b;
+  };
+
+  pop3::ClientSessionConfig config;
+  config.user = account_.url.user;
+  config.password = Secret(account_.password.view());
+  switch (account_.url.auth.kind) {
+    case AuthChoice::Kind::kAny:
+      config.auth = pop3::AuthChoice::kAny;
+      break;
+    case AuthChoice::Kind::kApop:
+      config.auth = pop3::AuthChoice::kApop;
+      break;
+    case AuthChoice::Kind::kMechanism:
+      config.auth = pop3::AuthChoice::kSasl;
+      config.sasl_mechanism = account_.url.auth.mechanism;
+      break;
+  }
+  const bool implicit = account_.url.tls == PopUrl::TlsMode::kImplicit;
+  config.tls = implicit                      ? pop3::TlsRequirement::kImplicit
+               : account_.insecure_plaintext ? pop3::TlsRequirement::kNone
+                                             : pop3::TlsRequirement::kStartTls;
+  config.allow_plaintext_password = account_.insecure_plaintext;
+
+  pop3::ClientSession session(std::move(config), *this, SystemRandom::instance());
+  session_ = &session;
+  if (implicit) {
+    if (Status s = start_tls(); !s.is_ok()) {
+      stop(s, s.code() == ErrorCode::kPermanent ? kExProtocol : kExTempFail);
+      return summary_;
+    }
+    session.on_tls_started(bindings_of());
+  }
+  bool quit_queued = false;
+  char buffer[64 * 1024];
+  for (;;) {
+    switch (session.next_action()) {
+      case pop3::ClientAction::kWrite: {
+        std::string_view out = session.pending_output();
+        if (Status s = (*stream)->write_all(out); !s.is_ok()) {
+          session.on_eof();
+          stop(s, kExTempFail);
+          break;
+        }
+        session.consume_output(out.size());
+        break;
+      }
+      case pop3::ClientAction::kRead: {
+        Result<size_t> n = (*stream)->read_some(buffer);
+        if (!n.is_ok() || *n == 0) {
+          if (!n.is_ok()) {
+            stop(n.status(), kExTempFail);
+          }
+          session.on_eof();
+          break;
+        }
+        session.receive(std::string_view(buffer, *n));
+        break;
+      }
+      case pop3::ClientAction::kStartTls:
+        if (Status s = start_tls(); !s.is_ok()) {
+          stop(s, s.code() == ErrorCode::kPermanent ? kExProtocol : kExTempFail);
+          session.on_eof();
+          break;
+        }
+        session.on_tls_started(bindings_of());
+        break;
+      case pop3::ClientAction::kIdle:
+        if (!quit_queued) {
+          quit_queued = true;
+          session.finish();
+        }
+        break;
+      case pop3::ClientAction::kClose: {
+        writer_.reset();
+        if (session.failed()) {
+          const pop3::ClientFailure& f = session.failure();
+          stop(Status::error(ErrorCode::kUnavailable, f.reason), exit_code_of_failure(f.kind));
+        }
+        if (session.quit_ok()) {
+          // QUIT's +OK: the server removed what was marked; forget those UIDLs and any the
+          // server no longer lists (PR-C-2).
+          summary_.deleted = static_cast<uint32_t>(deleted_ok_.size());
+          std::unordered_set<std::string> on_server;
+          std::unordered_set<uint32_t> gone(deleted_ok_.begin(), deleted_ok_.end());
+          for (const auto& m : messages_) {
+            if (!m.uidl.empty() && gone.count(m.number) == 0) {
+              on_server.insert(m.uidl);
+            }
+          }
+          if (!messages_.empty() || session.logged_in()) {
+            state_.forget_all_except(
+                [&](const std::string& uidl) { return on_server.count(uidl) != 0; });
+          }
+        }
+        if (summary_.status.is_ok() && summary_.errors > 0) {
+          summary_.status = Status::error(ErrorCode::kTemporary, summary_.first_error);
+          summary_.exit_code = message_exit_code_;
+        }
+        session_ = nullptr;
+        return summary_;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+Result<Target> parse_target(std::string_view text) {
+  struct Prefix {
+    std::string_view name;
+    Target::Kind kind;
+  };
+  for (const Prefix& p :
+       {Prefix{"maildir:", Target::Kind::kMaildir}, Prefix{"mbox:", Target::Kind::kMbox},
+        Prefix{"mda:", Target::Kind::kMda}}) {
+    if (text.substr(0, p.name.size()) == p.name) {
+      std::string where(text.substr(p.name.size()));
+      if (where.empty()) {
+        return Status::invalid_input("--to " + std::string(text) + ": nothing after \"" +
+                                     std::string(p.name) + "\"");
+      }
+      return Target{p.kind, std::move(where)};
+    }
+  }
+  return Status::invalid_input("--to " + std::string(text) +
+                               ": expected maildir:DIR, mbox:FILE or mda:COMMAND");
+}
+
+FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const ProgressFn& progress) {
+  FetchSummary failed;
+  std::string path = account.state_path;
+  if (path.empty()) {
+    auto found = default_state_path(account.url);
+    if (!found.is_ok()) {
+      failed.status = found.status();
+      failed.exit_code = kExConfig;
+      return failed;
+    }
+    path = *found;
+  }
+  auto state = FetchState::open(store::fs::posix_file_system(), path, to_string(account.url));
+  if (!state.is_ok()) {
+    failed.status = state.status();
+    failed.exit_code = exit_code_of_local(state.status());
+    return failed;
+  }
+  Runner runner(account, *state, now_unix, progress);
+  FetchSummary summary = runner.run();
+  if (Status closed = state->close(); !closed.is_ok() && summary.status.is_ok()) {
+    summary.status = closed;
+    summary.exit_code = exit_code_of_local(closed);
+  }
+  return summary;
+}
+
+}  // namespace poplar::fetch

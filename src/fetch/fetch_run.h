@@ -1,0 +1,93 @@
+// FetchRun: one account's fetch from start to end: lock and load its state, connect (TLS as the
+// URL says), log in, list, retrieve what is new into the target, record each message once its
+// delivery is durable, delete what the policy says only after that, QUIT, and forget the UIDLs
+// the server no longer has only after QUIT's +OK (SPEC PR-C-2). It wires fetch/ServerStream,
+// pop3::ClientSession, fetch/FetchState and a store::MessageWriter per message.
+//
+// The order that makes a crash anywhere safe (at worst a duplicate, never a loss):
+//   deliver (writer commit: fsync) -> record the UIDL (append + fsync) -> DELE -> QUIT.
+// A message whose delivery fails is neither recorded nor deleted; it is fetched again next
+// time.
+//
+// Thread-safety: one FetchRun per thread (each account has its own).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "base/result.h"
+#include "base/secret.h"
+#include "fetch/pop_url.h"
+#include "fetch/server_stream.h"
+#include "pop3/client_session.h"
+#include "store/message_writer.h"
+
+namespace poplar::fetch {
+
+// Where messages go: "maildir:DIR", "mbox:FILE" or "mda:COMMAND".
+struct Target {
+  enum class Kind { kMaildir, kMbox, kMda };
+  Kind kind = Kind::kMaildir;
+  std::string where;  // the directory, the file or the command
+};
+// Errors: kInvalidInput naming the accepted forms.
+Result<Target> parse_target(std::string_view text);
+
+struct FetchPolicy {
+  enum class Keep { kKeep, kDelete, kKeepDays };
+  Keep keep = Keep::kKeep;
+  uint32_t keep_days = 0;              // kKeepDays: delete what was first seen this long ago
+  std::optional<uint64_t> max_octets;  // skip bigger messages (by LIST size)
+  std::optional<uint32_t> limit;       // fetch at most this many new messages per run
+};
+
+struct FetchAccount {
+  PopUrl url;
+  Secret password;
+  Target target;
+  FetchPolicy policy;
+  std::string ca_file;              // empty: the system trust store
+  std::string fingerprint_sha256;   // 32 octets: pin the certificate instead of checking a chain
+  bool insecure_plaintext = false;  // allow pop:// without STLS, and passwords in the clear
+  std::string state_path;           // empty: fetch/state_path.h's default
+  StreamTimeouts timeouts;
+};
+
+struct FetchSummary {
+  uint32_t listed = 0;
+  uint32_t fetched = 0;
+  uint64_t fetched_octets = 0;
+  uint32_t deleted = 0;     // confirmed by QUIT's +OK
+  uint32_t skipped = 0;     // over max_octets, or beyond the limit
+  uint32_t errors = 0;      // messages that failed (RETR -ERR or delivery)
+  std::string first_error;  // for the summary line
+  // How the run ended: OK, or why it stopped.
+  Status status;
+  // sysexits(3): 0; EX_TEMPFAIL 75 (network, [IN-USE], [LOGIN-DELAY], [SYS/TEMP], temporary
+  // delivery failures, another fetch of the account running); EX_NOPERM 77 (bad credentials);
+  // EX_CONFIG 78 (the account cannot work as configured: no TLS or mechanism, keep without
+  // UIDL, a bad target); EX_PROTOCOL 76 (the server broke the protocol, or its certificate
+  // failed); EX_UNAVAILABLE 69 ([SYS/PERM]); EX_IOERR 74 (local delivery or state failures that
+  // are not temporary). A run whose messages partly failed ends 75 (they are retried).
+  int exit_code = 0;
+};
+
+// Progress while messages arrive: (messages done, messages to fetch, octets done).
+using ProgressFn = std::function<void(uint32_t, uint32_t, uint64_t)>;
+
+// Runs the account. `now_unix` is the clock for first-seen times and --keep-days (injected by
+// tests). Never throws; every failure is in the summary's status.
+FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix,
+                       const ProgressFn& progress = nullptr);
+
+inline constexpr int kExOk = 0;
+inline constexpr int kExUnavailable = 69;
+inline constexpr int kExIoErr = 74;
+inline constexpr int kExTempFail = 75;
+inline constexpr int kExProtocol = 76;
+inline constexpr int kExNoPerm = 77;
+inline constexpr int kExConfig = 78;
+
+}  // namespace poplar::fetch
