@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "base/base64.h"
 #include "base/hex.h"
 #include "pop3/client_session.h"
 #include "pop3/server_session.h"
@@ -108,6 +109,8 @@ struct FetchRun {
   size_t chunk = SIZE_MAX;  // octets per receive(), both ways
   std::string password = "secret";
   ErrorCode open_error = ErrorCode::kOk;  // opening the maildrop fails with this
+  // A man in the middle replaces SCRAM's server-final with a wrong signature.
+  bool forge_server_final = false;
 };
 
 struct Result {
@@ -214,6 +217,15 @@ void fetch(const FetchRun& run, Result& out) {
       to_server.erase(0, n);
       progress = true;
     }
+    if (run.forge_server_final) {
+      // The server-final "v=..." travels as "+ dj..." (base64 of "v=" and more).
+      size_t at = to_client.find("+ dj");
+      size_t end = at == std::string::npos ? at : to_client.find("\r\n", at);
+      if (end != std::string::npos) {
+        to_client.replace(at, end - at,
+                          "+ " + base64_encode("v=" + base64_encode(std::string(32, '\0'))));
+      }
+    }
     if (!to_client.empty() && !out.client_closed) {
       size_t n = std::min(run.chunk, to_client.size());
       client.receive(std::string_view(to_client).substr(0, n));
@@ -311,6 +323,20 @@ TEST(ClientSessionEndToEnd, WrongPasswordIsAnAuthFailure) {
     fetch(run, r);
     EXPECT_EQ(r.fetcher.failure.rfind("auth: login failed", 0), 0u) << r.fetcher.failure;
   }
+}
+
+TEST(ClientSessionEndToEnd, ScramServerWithoutTheRightSignatureIsAnImpostor) {
+  FetchRun run;
+  run.auth = AuthChoice::kSasl;
+  run.mechanism = "SCRAM-SHA-256";
+  run.forge_server_final = true;
+  Result r;
+  fetch(run, r);
+  EXPECT_EQ(r.fetcher.failure,
+            "protocol: SASL SCRAM-SHA-256: SCRAM: server signature mismatch (impostor?)");
+  EXPECT_EQ(r.fetcher.method, "");
+  EXPECT_TRUE(r.fetcher.bodies.empty());
+  EXPECT_TRUE(r.client_closed);
 }
 
 TEST(ClientSessionEndToEnd, LockedMaildropIsTemporary_PR_C_14) {
