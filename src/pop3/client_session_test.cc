@@ -296,6 +296,74 @@ TEST(ClientSession, CapaAfterLoginAddsUidlAndPipelining_PR_C_10) {
   EXPECT_FALSE(session.failed());
 }
 
+TEST(ClientSession, ListingKeyedByUidlAndDuplicateUidlsKept_PR_C_1) {
+  // Numbers are per session; the uidl is the key the driver keeps. Two identical messages may
+  // share one (R1939-7-e): both are listed, neither dropped.
+  std::vector<Step> steps = {
+      {kGreeting, "CAPA\r\n"},
+      {kCapaUser, "USER alice\r\n"},
+      {"+OK\r\n", "PASS secret\r\n"},
+      {kLogin, "CAPA\r\n"},
+      {"+OK\r\nUIDL\r\n.\r\n", "STAT\r\n"},
+      {"+OK 3 30\r\n", "UIDL\r\n"},
+      {"+OK\r\n3 same\r\n1 first\r\n2 same\r\n.\r\n", "LIST\r\n"},
+      {"+OK\r\n1 10\r\n2 10\r\n3 10\r\n.\r\n", "QUIT\r\n"},
+      {"+OK\r\n", ""},
+  };
+  Outcome o = run_all_splits(plaintext_config(), steps, Policy{false, false, true});
+  EXPECT_EQ(o.log[1], "listing 1:10:first 2:10:same 3:10:same");
+}
+
+TEST(ClientSession, ListedMessageWithoutUidlIsAProtocolFailure) {
+  std::vector<Step> steps = user_pass_login_and_listing();
+  steps.back() = {"+OK\r\n1 u1\r\n.\r\n", "LIST\r\n"};
+  steps.push_back({"+OK\r\n1 1\r\n2 1\r\n.\r\n", ""});
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log.back(), "failed protocol: UIDL has no unique-id for message 2");
+}
+
+TEST(ClientSession, BadUidlLineIsAProtocolFailureWithSanitisedText) {
+  std::vector<Step> steps = user_pass_login_and_listing();
+  steps.back() = {"+OK\r\n1 u1 extra\x07\r\n.\r\n", ""};
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log.back(), "failed protocol: bad UIDL line: 1 u1 extra\\x07");
+}
+
+TEST(ClientSession, IdleUntilTheDriverQueuesAndNothingAfterFinish) {
+  testing::FakeRandom random;
+  Recorder recorder(Policy{false, false, false});
+  ClientSession session(plaintext_config(), recorder, random);
+  recorder.session = &session;
+  std::string written;
+  auto drain = [&] {
+    while (session.next_action() == ClientAction::kWrite) {
+      written.append(session.pending_output());
+      session.consume_output(session.pending_output().size());
+    }
+  };
+  for (std::string_view bytes :
+       {"+OK\r\n", "+OK\r\nUSER\r\n.\r\n", "+OK\r\n", "+OK\r\n", "+OK\r\n.\r\n", "+OK 1 5\r\n",
+        "+OK\r\n1 a\r\n.\r\n", "+OK\r\n1 5\r\n.\r\n"}) {
+    session.receive(bytes);
+    drain();
+  }
+  EXPECT_EQ(session.next_action(), ClientAction::kIdle);
+  written.clear();
+  session.remove(1);
+  session.finish();
+  session.retrieve(1);  // after finish(): ignored
+  drain();
+  EXPECT_EQ(written, "DELE 1\r\n");
+  EXPECT_EQ(session.next_action(), ClientAction::kRead);
+  session.receive("+OK\r\n");
+  drain();
+  EXPECT_EQ(written, "DELE 1\r\nQUIT\r\n");
+  session.receive("+OK\r\n");
+  EXPECT_TRUE(session.quit_ok());
+  EXPECT_TRUE(session.finished());
+  EXPECT_EQ(session.next_action(), ClientAction::kClose);
+}
+
 TEST(ClientSession, EmptyListing_PR_C_4) {
   std::vector<Step> steps = {
       {kGreeting, "CAPA\r\n"},
