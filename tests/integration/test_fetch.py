@@ -5,9 +5,11 @@ LF line ends and a final newline), a second run must fetch nothing, and deletion
 the server only when the policy says so. Exit codes follow sysexits (docs/fetch.md)."""
 
 import os
+import random
 import shutil
 import subprocess
 import tempfile
+import time
 import unittest
 
 from dovecot import DovecotServer
@@ -43,7 +45,7 @@ class FetchCase(unittest.TestCase):
     def maildir_contents(self, name="Mail"):
         new = os.path.join(self.dir, name, "new")
         out = []
-        for n in os.listdir(new):
+        for n in (os.listdir(new) if os.path.isdir(new) else []):
             with open(os.path.join(new, n), "rb") as f:
                 out.append(f.read())
         return sorted(out)
@@ -239,6 +241,51 @@ class FetchDeleteFromDovecotTest(FetchCase):
                                 "--ca-file", server.cert)
             self.assert_ok(result, 3)
             self.assertEqual(server.message_contents("alice"), [])
+        finally:
+            server.cleanup()
+
+
+class FetchCrashTest(FetchCase):
+    """kill -9 at random moments of a --delete run, again and again: every message must end up
+    delivered at least once, and the server may only lose messages that were delivered."""
+
+    def test_killed_at_random_points_never_loses_a_message(self):
+        rng = random.Random(20261127)
+        messages = [(b"Subject: crash %d\n\n" % i) + (b"x" * 70 + b"\n") * rng.randint(10, 3000)
+                    for i in range(40)]
+        server = TlsServer(mailboxes={"alice": messages}).start()
+        try:
+            url = "pop://alice@127.0.0.1:%d" % server.stls_port
+            target = "maildir:" + os.path.join(self.dir, "Mail")
+            cmd = [POPLAR_BIN, "fetch", url, "--to", target, "--delete", "--password-file",
+                   self.password_file, "--state", os.path.join(self.dir, "state"), "--ca-file",
+                   server.cert, "--timeout", "30"]
+            kills = 0
+            for attempt in range(40):
+                proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                # The first 30 runs are killed at a random moment (if still running); the rest
+                # run to the end, so the test ends however slow the machine is.
+                time.sleep(rng.uniform(0.005, 0.06))
+                if attempt < 30 and proc.poll() is None:
+                    proc.kill()
+                    kills += 1
+                out, err = proc.communicate(timeout=60)
+                if proc.returncode == 0 and b" 0 new," in out and \
+                        not server.message_files("alice"):
+                    break
+                # The server must never hold fewer messages than were not yet delivered.
+                delivered = set(self.maildir_contents())
+                on_server = set()
+                for path in server.message_files("alice"):
+                    with open(path, "rb") as f:
+                        on_server.add(f.read())
+                for m in messages:
+                    self.assertTrue(stored_form(m) in delivered or m in on_server,
+                                    "a message was lost after %d kills" % kills)
+            self.assertGreater(kills, 0, "no run was interrupted: the test proved nothing")
+            print("fetch crash test: %d runs killed" % kills)
+            self.assertEqual(server.message_files("alice"), [])
+            self.assertEqual(set(self.maildir_contents()), {stored_form(m) for m in messages})
         finally:
             server.cleanup()
 
