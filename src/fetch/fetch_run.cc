@@ -406,6 +406,12 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     failed.exit_code = exit_code_of_local(state.status());
     return failed;
   }
+  if (account.target.kind == Target::Kind::kMaildir) {
+    // Leftovers of deliveries that died (36 h and older), once per run; a Maildir that does
+    // not exist yet has none, and any other trouble shows when a message is delivered.
+    (void)store::maildir::clean_stale_tmp_files(store::fs::posix_file_system(),
+                                                account.target.where);
+  }
   Runner runner(account, *state, now_unix, progress);
   FetchSummary summary = runner.run();
   if (Status closed = state->close(); !closed.is_ok() && summary.status.is_ok()) {
