@@ -576,6 +576,19 @@ TEST(ClientSession, StlsRequiredButAbsentFailsClearly_R2595_9_a) {
   EXPECT_EQ(o.log[0], "failed config: TLS is required but the server refused STLS: not now");
 }
 
+TEST(ClientSession, NoCapaServerIsStillAskedForStls) {
+  ClientSessionConfig config = plaintext_config();
+  config.tls = TlsRequirement::kStartTls;
+  config.allow_plaintext_password = false;
+  Outcome o = run_all_splits(config, {{kGreeting, "CAPA\r\n"},
+                                      {"-ERR what\r\n", "STLS\r\n"},
+                                      {"+OK go\r\n", "CAPA\r\n"},
+                                      {"-ERR still no\r\n", "USER alice\r\n"},
+                                      {"+OK\r\n", "PASS secret\r\n"},
+                                      {"+OK\r\n", "CAPA\r\n"}});
+  EXPECT_EQ(o.log, (std::vector<std::string>{"login USER"}));
+}
+
 TEST(ClientSession, PlaintextAfterStlsOkIsRefused) {
   ClientSessionConfig config = plaintext_config();
   config.tls = TlsRequirement::kStartTls;
