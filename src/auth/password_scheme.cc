@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "base/ascii.h"
 #include "base/base64.h"
 #include "base/hex.h"
 #include "base/strict_number.h"
@@ -83,18 +84,8 @@ constexpr size_t kMd5DigestBytes = 16;
 // that these intermediate states are a safer thing to store than the password).
 constexpr size_t kCramContextBytes = 32;
 
-std::string to_upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
-}
-
 std::optional<Kind> find_kind(std::string_view scheme) {
-  std::string name = to_upper(scheme);
+  std::string name = ascii_upper(scheme);
   for (const SchemeInfo& info : kSchemes) {
     if (info.name == name) {
       return info.kind;
@@ -652,7 +643,7 @@ SchemeAndData split_scheme(std::string_view stored) {
   if (stored.starts_with('{')) {
     size_t close = stored.find('}');
     if (close != std::string_view::npos) {
-      return {to_upper(stored.substr(1, close - 1)), stored.substr(close + 1)};
+      return {ascii_upper(stored.substr(1, close - 1)), stored.substr(close + 1)};
     }
   }
   return {"CRYPT", stored};
@@ -742,7 +733,7 @@ Result<std::string> hash_password(std::string_view scheme, const Secret& passwor
   std::optional<Kind> kind = find_kind(scheme);
   if (!kind) {
     return Status::error(ErrorCode::kUnavailable,
-                         "unknown password scheme {" + to_upper(scheme) + "}");
+                         "unknown password scheme {" + ascii_upper(scheme) + "}");
   }
   if (password.empty()) {
     return Status::invalid_input("empty password");
@@ -754,7 +745,7 @@ Result<std::string> hash_password(std::string_view scheme, const Secret& passwor
   if (!data) {
     return data.status();
   }
-  return "{" + to_upper(scheme) + "}" + *data;
+  return "{" + ascii_upper(scheme) + "}" + *data;
 }
 
 std::optional<Secret> plaintext_secret(std::string_view stored) {

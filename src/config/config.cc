@@ -22,6 +22,7 @@
 #include <limits>
 #include <span>
 
+#include "base/ascii.h"
 #include "base/strict_number.h"
 #include "config/mail_location.h"
 
@@ -101,16 +102,6 @@ std::string quote(std::string_view text) {
     }
   }
   out += '"';
-  return out;
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
   return out;
 }
 
@@ -369,7 +360,7 @@ class Parser {
         ok = false;
         continue;
       }
-      std::string word = fold_case ? upper(value->get()) : value->get();
+      std::string word = fold_case ? ascii_upper(value->get()) : value->get();
       if (!is_known(known, word)) {
         add(element, sect, key,
             "unknown value " + quote(value->get()) + " (known: " + join(known) + ")");
@@ -560,7 +551,7 @@ class Parser {
       wrong_type(node, "[pop3]", "expire", kWanted);
       return;
     }
-    if (upper(text->get()) == "NEVER") {
+    if (ascii_upper(text->get()) == "NEVER") {
       pop3.expire_days = std::nullopt;
     } else if (std::optional<uint32_t> days = parse_u32(text->get())) {
       pop3.expire_days = *days;

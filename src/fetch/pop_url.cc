@@ -330,11 +330,16 @@ Status parse_user_part(std::string_view userinfo, PopUrl& url) {
 }
 
 // Octets written unencoded in the canonical user part: achars, except the escape character.
-std::string percent_encode_user(std::string_view text) {
+std::string percent_encode_user(std::string_view text) { return percent_encode(text, is_achar); }
+
+}  // namespace
+
+std::string percent_encode(std::string_view text, bool (*keep)(char)) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
+  out.reserve(text.size());
   for (char c : text) {
-    if (is_achar(c)) {
+    if (keep(c)) {
       out.push_back(c);
     } else {
       auto u = static_cast<unsigned char>(c);
@@ -345,8 +350,6 @@ std::string percent_encode_user(std::string_view text) {
   }
   return out;
 }
-
-}  // namespace
 
 Result<PopUrl> parse_pop_url(std::string_view text) {
   if (text.size() > kMaxPopUrlLength) {

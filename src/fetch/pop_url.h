@@ -74,6 +74,9 @@ inline constexpr size_t kMaxPopUrlLength = 1024;
 // contains the user's password or the URL's user part.
 Result<PopUrl> parse_pop_url(std::string_view text);
 
+// %XX (upper-case hex) for every octet `keep` refuses; the rest as it is.
+std::string percent_encode(std::string_view text, bool (*keep)(char));
+
 // The canonical URL: scheme pop or pops, the user %-encoded (every octet that is not an RFC
 // 2384 "achar" other than "%"), ";AUTH=" only when not kAny, the port only when not the
 // scheme's default, no trailing "/". parse_pop_url(to_string(u)) == u for every parsed u.

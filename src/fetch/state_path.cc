@@ -27,20 +27,7 @@ EnvLookup process_environment() {
 }
 
 std::string state_file_name(std::string_view canonical_url) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(canonical_url.size() * 3);
-  for (char c : canonical_url) {
-    if (is_safe(c)) {
-      out.push_back(c);
-    } else {
-      auto u = static_cast<unsigned char>(c);
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
+  return percent_encode(canonical_url, is_safe);
 }
 
 Result<std::string> default_state_path(const PopUrl& url, const EnvLookup& env) {

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/secret.h"
 #include "base/strict_number.h"
 #include "pop3/client_session_impl.h"
@@ -21,14 +22,6 @@ namespace {
 constexpr size_t kMaxCommandOctets = 255;
 // CAPA lines kept (a hostile server could send millions; real ones send about 15).
 constexpr size_t kMaxCapabilityLines = 256;
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 ServerReply reply_of(const StatusLine& status) {
   return ServerReply{status.ok(), std::string(status.code), std::string(status.text)};
@@ -60,12 +53,7 @@ std::vector<std::string_view> split_words(std::string_view text) {
   return words;
 }
 
-bool equals_ignore_case(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::toupper(static_cast<unsigned char>(x)) ==
-                  std::toupper(static_cast<unsigned char>(y));
-         });
-}
+bool equals_ignore_case(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 
 ClientSession::Impl::Impl(ClientSessionConfig config, ClientEvents& events, Random& random)
     : config_(std::move(config)),
@@ -397,7 +385,7 @@ void ClientSession::Impl::on_line(std::string_view line, uint32_t) {
       while (!args.empty() && args.front() == ' ') {
         args.remove_prefix(1);
       }
-      capabilities_.emplace_back(upper(words[0]), std::string(args));
+      capabilities_.emplace_back(ascii_upper(words[0]), std::string(args));
       return;
     }
     case Command::kUidl: {

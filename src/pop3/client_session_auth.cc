@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/base64.h"
 #include "base/hex.h"
 #include "base/secret.h"
@@ -32,16 +33,6 @@ bool has_binding_data(const sasl::ChannelBindings& bindings) {
 
 bool is_plus(std::string_view mechanism) {
   return mechanism.size() > 5 && mechanism.substr(mechanism.size() - 5) == "-PLUS";
-}
-
-std::string upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -93,7 +84,7 @@ void ClientSession::Impl::start_auth() {
       send(Command::kUser, 0, "USER " + user, ResponseShape::kStatusOnly);
       return;
     case AuthChoice::kSasl: {
-      std::string name = upper(config_.sasl_mechanism);
+      std::string name = ascii_upper(config_.sasl_mechanism);
       if (capa_known_ && !server_offers(name)) {
         fail(FailureKind::kConfig,
              "the server does not offer SASL " + sanitize_server_text(name) +

@@ -2,6 +2,8 @@
 // a constant table. Thread-safety: every function may be called from any thread.
 #include "sasl/registry.h"
 
+#include "base/ascii.h"
+
 #include <algorithm>
 
 #include "sasl/cram_md5.h"
@@ -11,16 +13,6 @@
 
 namespace poplar::sasl {
 namespace {
-
-std::string to_upper(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    }
-  }
-  return out;
-}
 
 struct ScramName {
   ScramHash hash;
@@ -59,7 +51,7 @@ const std::vector<std::string>& known_mechanisms() {
 }
 
 bool sends_plaintext_password(std::string_view mechanism) {
-  std::string upper = to_upper(mechanism);
+  std::string upper = ascii_upper(mechanism);
   return upper == "PLAIN" || upper == "LOGIN";
 }
 
@@ -68,7 +60,7 @@ std::vector<std::string> advertised_mechanisms(const std::vector<std::string>& c
                                                const ChannelBindings& bindings) {
   std::vector<std::string> wanted;
   for (const std::string& name : configured) {
-    wanted.push_back(to_upper(name));
+    wanted.push_back(ascii_upper(name));
   }
   auto is_configured = [&](std::string_view name) {
     return std::find(wanted.begin(), wanted.end(), name) != wanted.end();
@@ -96,7 +88,7 @@ std::vector<std::string> advertised_mechanisms(const std::vector<std::string>& c
 }
 
 ServerMechanismPtr make_server_mechanism(std::string_view name, const ServerContext& context) {
-  std::string upper = to_upper(name);
+  std::string upper = ascii_upper(name);
   if (upper == "PLAIN") {
     return make_plain_server();
   }
@@ -114,7 +106,7 @@ ServerMechanismPtr make_server_mechanism(std::string_view name, const ServerCont
 
 ClientMechanismPtr make_client_mechanism(std::string_view name, ClientCredentials credentials,
                                          Random& random, const ChannelBindings& bindings) {
-  std::string upper = to_upper(name);
+  std::string upper = ascii_upper(name);
   if (upper == "PLAIN") {
     return make_plain_client(std::move(credentials));
   }

@@ -257,7 +257,10 @@ std::string ServerContext::fingerprint() const {
   return hex_colons(digest, length);
 }
 
-Result<SslCtxPtr> make_client_ctx(const std::string& ca_file) {
+namespace {
+
+// A client context with the common policy (protocols, ciphers) and no trust decided yet.
+Result<SslCtxPtr> new_client_ctx() {
   ERR_clear_error();
   SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) {
@@ -266,9 +269,19 @@ Result<SslCtxPtr> make_client_ctx(const std::string& ca_file) {
   if (Status s = apply_common_policy(ctx.get()); !s) {
     return s;
   }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-  int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx.get())
-                           : SSL_CTX_load_verify_locations(ctx.get(), ca_file.c_str(), nullptr);
+  return ctx;
+}
+
+}  // namespace
+
+Result<SslCtxPtr> make_client_ctx(const std::string& ca_file) {
+  auto ctx = new_client_ctx();
+  if (!ctx.is_ok()) {
+    return ctx;
+  }
+  SSL_CTX_set_verify(ctx->get(), SSL_VERIFY_PEER, nullptr);
+  int ok = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx->get())
+                           : SSL_CTX_load_verify_locations(ctx->get(), ca_file.c_str(), nullptr);
   if (ok != 1) {
     return Status::invalid_input("TLS CA file " + (ca_file.empty() ? "(system)" : ca_file) + ": " +
                                  take_openssl_errors());
@@ -277,15 +290,10 @@ Result<SslCtxPtr> make_client_ctx(const std::string& ca_file) {
 }
 
 Result<SslCtxPtr> make_unverified_client_ctx() {
-  ERR_clear_error();
-  SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-  if (!ctx) {
-    return Status::temporary("SSL_CTX_new: " + take_openssl_errors());
+  auto ctx = new_client_ctx();
+  if (ctx.is_ok()) {
+    SSL_CTX_set_verify(ctx->get(), SSL_VERIFY_NONE, nullptr);
   }
-  if (Status s = apply_common_policy(ctx.get()); !s) {
-    return s;
-  }
-  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   return ctx;
 }
 

@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import time
 
-from harness import require, write_test_certificate
+from harness import deliver_to_maildir, require, write_test_certificate
 
 DOVECOT_BIN = os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot")
 
@@ -137,15 +137,9 @@ service pop3-login {{
                 os.chown(os.path.join(root, n), self.uid, self.gid)
 
     def deliver(self, user, body, seq=0):
-        """Delivers like an MDA: write in tmp/, rename into new/."""
-        md = self.maildir(user)
-        name = "%d.M%dP%dQ%d.dovecot-test" % (1700000000 + seq, seq, os.getpid(), seq)
-        tmp = os.path.join(md, "tmp", name)
-        with open(tmp, "wb") as f:
-            f.write(body)
-        os.rename(tmp, os.path.join(md, "new", name))
+        name = deliver_to_maildir(self.maildir(user), body, seq, "dovecot-test")
         if os.getuid() == 0:
-            os.chown(os.path.join(md, "new", name), self.uid, self.gid)
+            os.chown(os.path.join(self.maildir(user), "new", name), self.uid, self.gid)
         return name
 
     def message_contents(self, user):

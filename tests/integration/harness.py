@@ -70,6 +70,16 @@ def write_test_certificate(cert_path, key_path, cn="localhost"):
                    check=True, capture_output=True, timeout=60)
 
 
+def deliver_to_maildir(maildir, body, seq, host):
+    """Delivers like an MDA: write in tmp/, rename into new/. Returns the file's name."""
+    name = "%d.M%dP%dQ%d.%s" % (1700000000 + seq, seq, os.getpid(), seq, host)
+    tmp = os.path.join(maildir, "tmp", name)
+    with open(tmp, "wb") as f:
+        f.write(body)
+    os.rename(tmp, os.path.join(maildir, "new", name))
+    return name
+
+
 def poplar_hash(password: str, scheme: str) -> str:
     out = subprocess.run([POPLAR_BIN, "hash", "--scheme", scheme], input=password + "\n",
                          capture_output=True, text=True, check=True, timeout=60)
@@ -136,14 +146,7 @@ location = "maildir:%h/Maildir"
 """)
 
     def deliver(self, user, body, seq=0):
-        """Delivers like an MDA: write in tmp/, rename into new/."""
-        md = self.maildir(user)
-        name = "%d.M%dP%dQ%d.test.example.org" % (1700000000 + seq, seq, os.getpid(), seq)
-        tmp = os.path.join(md, "tmp", name)
-        with open(tmp, "wb") as f:
-            f.write(body)
-        os.rename(tmp, os.path.join(md, "new", name))
-        return name
+        return deliver_to_maildir(self.maildir(user), body, seq, "test.example.org")
 
     def message_files(self, user):
         md = self.maildir(user)
