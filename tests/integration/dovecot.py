@@ -16,13 +16,12 @@ passwd-file's uid/gid columns say so, and `first_valid_uid` admits it.
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
 import time
 
-from harness import deliver_to_maildir, require, write_test_certificate
+from harness import deliver_to_maildir, require, terminate, write_test_certificate
 
 DOVECOT_BIN = os.environ.get("DOVECOT_BIN", "/usr/sbin/dovecot")
 
@@ -183,13 +182,7 @@ service pop3-login {{
     def stop(self):
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         self.proc = None
         self.log.close()
 

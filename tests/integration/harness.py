@@ -70,6 +70,17 @@ def write_test_certificate(cert_path, key_path, cn="localhost"):
                    check=True, capture_output=True, timeout=60)
 
 
+def terminate(proc, timeout=30):
+    """SIGTERM, then SIGKILL if the process is still there after timeout seconds; reaps it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def deliver_to_maildir(maildir, body, seq, host):
     """Delivers like an MDA: write in tmp/, rename into new/. Returns the file's name."""
     name = "%d.M%dP%dQ%d.%s" % (1700000000 + seq, seq, os.getpid(), seq, host)
@@ -189,13 +200,7 @@ location = "maildir:%h/Maildir"
     def stop(self):
         if self.proc is None:
             return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        terminate(self.proc)
         rc = self.proc.returncode
         self.proc = None
         self.log.close()

@@ -11,17 +11,24 @@
 namespace poplar::store::fs {
 namespace {
 
+// Counts the operation (and fails it when a fault is set for it); otherwise does it.
+template <typename Call>
+auto guarded(FaultInjectionFileSystem& owner, FaultInjectionFileSystem::Op op,
+             const std::string& path, Call call) -> decltype(call()) {
+  if (Status injected = owner.begin(op, path); !injected.is_ok()) {
+    return injected;
+  }
+  return call();
+}
+
 class CountingSequentialFile final : public SequentialFile {
  public:
   CountingSequentialFile(FaultInjectionFileSystem& owner, SequentialFilePtr file, std::string path)
       : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
 
   Result<size_t> read(std::span<char> out) override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kRead, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->read(out);
+    return guarded(owner_, FaultInjectionFileSystem::Op::kRead, path_,
+                   [&] { return file_->read(out); });
   }
 
  private:
@@ -36,18 +43,12 @@ class CountingWritableFile final : public WritableFile {
       : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
 
   Status append(std::string_view data) override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kAppend, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->append(data);
+    return guarded(owner_, FaultInjectionFileSystem::Op::kAppend, path_,
+                   [&] { return file_->append(data); });
   }
   Status sync() override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kSync, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->sync();
+    return guarded(owner_, FaultInjectionFileSystem::Op::kSync, path_,
+                   [&] { return file_->sync(); });
   }
   Status close() override {
     Status injected = owner_.begin(FaultInjectionFileSystem::Op::kClose, path_);
@@ -68,18 +69,12 @@ class CountingAppendableFile final : public AppendableFile {
       : owner_(owner), file_(std::move(file)), path_(std::move(path)) {}
 
   Status append(std::string_view data) override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kAppend, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->append(data);
+    return guarded(owner_, FaultInjectionFileSystem::Op::kAppend, path_,
+                   [&] { return file_->append(data); });
   }
   Status sync() override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kSync, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->sync();
+    return guarded(owner_, FaultInjectionFileSystem::Op::kSync, path_,
+                   [&] { return file_->sync(); });
   }
   Status close() override {
     Status injected = owner_.begin(FaultInjectionFileSystem::Op::kClose, path_);
@@ -87,32 +82,20 @@ class CountingAppendableFile final : public AppendableFile {
     return injected.is_ok() ? real : injected;
   }
   Result<uint64_t> size() override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kFileSize, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->size();
+    return guarded(owner_, FaultInjectionFileSystem::Op::kFileSize, path_,
+                   [&] { return file_->size(); });
   }
   Status truncate(uint64_t size_bytes) override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kTruncate, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->truncate(size_bytes);
+    return guarded(owner_, FaultInjectionFileSystem::Op::kTruncate, path_,
+                   [&] { return file_->truncate(size_bytes); });
   }
   Result<size_t> read_at(uint64_t offset, std::span<char> out) override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kReadAt, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->read_at(offset, out);
+    return guarded(owner_, FaultInjectionFileSystem::Op::kReadAt, path_,
+                   [&] { return file_->read_at(offset, out); });
   }
   Status lock() override {
-    Status injected = owner_.begin(FaultInjectionFileSystem::Op::kLockFileRange, path_);
-    if (!injected.is_ok()) {
-      return injected;
-    }
-    return file_->lock();
+    return guarded(owner_, FaultInjectionFileSystem::Op::kLockFileRange, path_,
+                   [&] { return file_->lock(); });
   }
 
  private:
@@ -270,11 +253,7 @@ Status FaultInjectionFileSystem::list_directory(const std::string& path, Directo
 }
 
 Result<FileInfo> FaultInjectionFileSystem::stat(const std::string& path) {
-  Status injected = begin(Op::kStat, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::stat(path);
+  return guarded(*this, Op::kStat, path, [&] { return FileSystemWrapper::stat(path); });
 }
 
 Result<SequentialFilePtr> FaultInjectionFileSystem::open_for_read(const std::string& path) {
@@ -292,11 +271,8 @@ Result<SequentialFilePtr> FaultInjectionFileSystem::open_for_read(const std::str
 
 Result<FileContents> FaultInjectionFileSystem::read_file(const std::string& path,
                                                          uint64_t max_bytes) {
-  Status injected = begin(Op::kReadFile, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::read_file(path, max_bytes);
+  return guarded(*this, Op::kReadFile, path,
+                 [&] { return FileSystemWrapper::read_file(path, max_bytes); });
 }
 
 Result<WritableFilePtr> FaultInjectionFileSystem::create_file(const std::string& path,
@@ -342,51 +318,30 @@ Result<AppendableFilePtr> FaultInjectionFileSystem::open_for_append(const std::s
 }
 
 Status FaultInjectionFileSystem::link_file(const std::string& from, const std::string& to) {
-  Status injected = begin(Op::kLinkFile, from);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::link_file(from, to);
+  return guarded(*this, Op::kLinkFile, from,
+                 [&] { return FileSystemWrapper::link_file(from, to); });
 }
 
 Status FaultInjectionFileSystem::rename(const std::string& from, const std::string& to) {
-  Status injected = begin(Op::kRename, from);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::rename(from, to);
+  return guarded(*this, Op::kRename, from, [&] { return FileSystemWrapper::rename(from, to); });
 }
 
 Status FaultInjectionFileSystem::unlink(const std::string& path) {
-  Status injected = begin(Op::kUnlink, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::unlink(path);
+  return guarded(*this, Op::kUnlink, path, [&] { return FileSystemWrapper::unlink(path); });
 }
 
 Result<bool> FaultInjectionFileSystem::make_directory(const std::string& path, uint32_t mode) {
-  Status injected = begin(Op::kMakeDirectory, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::make_directory(path, mode);
+  return guarded(*this, Op::kMakeDirectory, path,
+                 [&] { return FileSystemWrapper::make_directory(path, mode); });
 }
 
 Status FaultInjectionFileSystem::sync_directory(const std::string& path) {
-  Status injected = begin(Op::kSyncDirectory, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::sync_directory(path);
+  return guarded(*this, Op::kSyncDirectory, path,
+                 [&] { return FileSystemWrapper::sync_directory(path); });
 }
 
 Result<FileLockPtr> FaultInjectionFileSystem::lock_file(const std::string& path) {
-  Status injected = begin(Op::kLockFile, path);
-  if (!injected.is_ok()) {
-    return injected;
-  }
-  return FileSystemWrapper::lock_file(path);
+  return guarded(*this, Op::kLockFile, path, [&] { return FileSystemWrapper::lock_file(path); });
 }
 
 }  // namespace poplar::store::fs
