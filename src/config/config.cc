@@ -9,6 +9,7 @@
 // Thread-safety: no shared state; safe from any thread.
 #include "config/config.h"
 #include "config/toml_guard.h"
+#include "config/toml_reader.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -58,68 +59,6 @@ constexpr std::string_view kKnownMechanisms[] = {"PLAIN", "LOGIN", "CRAM-MD5", "
 // Dovecot's pop3_client_workarounds, with the same names so migrating configs read the same.
 constexpr std::string_view kKnownWorkarounds[] = {"outlook-no-nuls", "oe-ns-eoh"};
 
-std::string_view type_name(const toml::node& node) {
-  switch (node.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    case toml::node_type::none:
-      break;
-  }
-  return "nothing";
-}
-
-// Quotes text from the file for a message: the admin must see exactly what was written, and a
-// control character in the file must not garble the terminal or the log.
-std::string quote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  return out;
-}
-
-bool is_known(std::span<const std::string_view> known, std::string_view word) {
-  return std::find(known.begin(), known.end(), word) != known.end();
-}
-
-std::string join(std::span<const std::string_view> words) {
-  std::string out;
-  for (std::string_view w : words) {
-    if (!out.empty()) {
-      out += ", ";
-    }
-    out += quote(w);
-  }
-  return out;
-}
-
 // A DNS name as RFC 1123 §2.1 allows it, plus '_' (seen in real host names). Used for the
 // hostname key, which appears in the greeting and inside APOP's "<...@host>" timestamp, and for
 // the host part of listen addresses.
@@ -157,11 +96,10 @@ std::string system_hostname() {
   return buf;
 }
 
-// Collects every problem of one file with its line, then turns them into one Status.
-class Parser {
+// The server config's sections; the generic reading and problem collection is TomlReader's.
+class Parser : public TomlReader {
  public:
-  Parser(const std::string& name, std::filesystem::path base_dir)
-      : name_(name), base_dir_(std::move(base_dir)) {}
+  using TomlReader::TomlReader;
 
   Status run(const toml::table& root, ServerConfig& config) {
     check_keys(root, "", kTopKeys);
@@ -181,7 +119,7 @@ class Parser {
     } else {
       // The default template has no relative path, but normalise it like a configured one.
       config.mail.location =
-          validate_mail_location(config.mail.location, base_dir_.string()).value();
+          validate_mail_location(config.mail.location, base_dir().string()).value();
     }
     if (const toml::table* t = section(root, "limits")) {
       parse_limits(*t, config.limits);
@@ -193,61 +131,6 @@ class Parser {
   }
 
  private:
-  struct Problem {
-    toml::source_index line;
-    std::string text;
-  };
-
-  static std::string prefix(std::string_view sect, std::string_view key) {
-    std::string out;
-    if (!sect.empty()) {
-      out += sect;
-      out += ' ';
-    }
-    out += key;
-    return out;
-  }
-
-  void add(const toml::source_region& where, std::string text) {
-    problems_.push_back({where.begin.line, std::move(text)});
-  }
-  // "[limits] idle_timeout_s: must be at least 600 (...)"
-  void add(const toml::node& node, std::string_view sect, std::string_view key,
-           std::string_view what) {
-    add(node.source(), prefix(sect, key) + ": " + std::string(what));
-  }
-  void wrong_type(const toml::node& node, std::string_view sect, std::string_view key,
-                  std::string_view wanted) {
-    add(node, sect, key,
-        "must be " + std::string(wanted) + ", not " + std::string(type_name(node)));
-  }
-
-  Status result() const {
-    if (problems_.empty()) {
-      return Status::ok();
-    }
-    std::vector<Problem> sorted = problems_;
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Problem& a, const Problem& b) { return a.line < b.line; });
-    std::string message;
-    for (const Problem& p : sorted) {
-      if (!message.empty()) {
-        message += '\n';
-      }
-      message += name_ + ":" + std::to_string(p.line) + ": " + p.text;
-    }
-    return Status::invalid_input(std::move(message));
-  }
-
-  void check_keys(const toml::table& table, std::string_view sect,
-                  std::span<const std::string_view> known) {
-    for (auto&& [key, node] : table) {
-      if (!is_known(known, key.str())) {
-        add(key.source(), prefix(sect, "unknown key " + quote(key.str())));
-      }
-    }
-  }
-
   // The [name] table, or nullptr when absent or of the wrong type (reported).
   const toml::table* section(const toml::table& root, std::string_view name) {
     const toml::node* node = root.get(name);
@@ -274,134 +157,6 @@ class Parser {
       check_keys(*table, sect, kPop4Keys);
     }
     return table;
-  }
-
-  // Each read_* leaves `out` unchanged when the key is absent or wrong (reported), and returns
-  // the node when it stored a value, for checks that need its line.
-  const toml::node* read_string(const toml::table& t, std::string_view sect, std::string_view key,
-                                std::string& out) {
-    const toml::node* node = t.get(key);
-    if (node == nullptr) {
-      return nullptr;
-    }
-    const toml::value<std::string>* value = node->as_string();
-    if (value == nullptr) {
-      wrong_type(*node, sect, key, "a string");
-      return nullptr;
-    }
-    out = value->get();
-    return node;
-  }
-
-  void read_bool(const toml::table& t, std::string_view sect, std::string_view key, bool& out) {
-    const toml::node* node = t.get(key);
-    if (node == nullptr) {
-      return;
-    }
-    if (const toml::value<bool>* value = node->as_boolean()) {
-      out = value->get();
-    } else {
-      wrong_type(*node, sect, key, "true or false");
-    }
-  }
-
-  // An integer in [min, UINT32_MAX]; `why_min` explains the lower bound in the message.
-  void read_u32(const toml::table& t, std::string_view sect, std::string_view key, uint32_t min,
-                std::string_view why_min, uint32_t& out) {
-    const toml::node* node = t.get(key);
-    if (node == nullptr) {
-      return;
-    }
-    const toml::value<int64_t>* value = node->as_integer();
-    if (value == nullptr) {
-      wrong_type(*node, sect, key, "an integer");
-      return;
-    }
-    int64_t v = value->get();
-    if (v < static_cast<int64_t>(min)) {
-      std::string what =
-          min == 0 ? "must not be negative" : "must be at least " + std::to_string(min);
-      if (!why_min.empty()) {
-        what += " (" + std::string(why_min) + ")";
-      }
-      add(*node, sect, key, what);
-      return;
-    }
-    if (v > static_cast<int64_t>(std::numeric_limits<uint32_t>::max())) {
-      add(*node, sect, key,
-          "must be at most " + std::to_string(std::numeric_limits<uint32_t>::max()));
-      return;
-    }
-    out = static_cast<uint32_t>(v);
-  }
-
-  // An array of strings, each checked against `known` (case-insensitively when `fold_case`, in
-  // which case the stored spelling is upper case); duplicates are refused.
-  void read_word_list(const toml::table& t, std::string_view sect, std::string_view key,
-                      std::span<const std::string_view> known, bool fold_case,
-                      std::vector<std::string>& out) {
-    const toml::node* node = t.get(key);
-    if (node == nullptr) {
-      return;
-    }
-    const toml::array* array = node->as_array();
-    if (array == nullptr) {
-      wrong_type(*node, sect, key, "an array of strings");
-      return;
-    }
-    std::vector<std::string> words;
-    bool ok = true;
-    for (const toml::node& element : *array) {
-      const toml::value<std::string>* value = element.as_string();
-      if (value == nullptr) {
-        wrong_type(element, sect, key,
-                   "an array of strings (found an element that is " +
-                       std::string(type_name(element)) + ")");
-        ok = false;
-        continue;
-      }
-      std::string word = fold_case ? ascii_upper(value->get()) : value->get();
-      if (!is_known(known, word)) {
-        add(element, sect, key,
-            "unknown value " + quote(value->get()) + " (known: " + join(known) + ")");
-        ok = false;
-      } else if (std::find(words.begin(), words.end(), word) != words.end()) {
-        add(element, sect, key, quote(value->get()) + " is listed twice");
-        ok = false;
-      } else {
-        words.push_back(std::move(word));
-      }
-    }
-    if (ok) {
-      out = std::move(words);
-    }
-  }
-
-  // A path: non-empty, made absolute against the config file's directory.
-  void read_path(const toml::table& t, std::string_view sect, std::string_view key,
-                 std::string& out) {
-    std::string value;
-    const toml::node* node = read_string(t, sect, key, value);
-    if (node == nullptr) {
-      return;
-    }
-    if (value.empty()) {
-      add(*node, sect, key, "must not be empty");
-      return;
-    }
-    if (value.find('\0') != std::string::npos) {
-      add(*node, sect, key, "must not contain a NUL character");
-      return;
-    }
-    out = resolve(value);
-  }
-
-  std::string resolve(const std::string& path) const {
-    std::filesystem::path p(path);
-    if (p.is_absolute()) {
-      return p.lexically_normal().string();
-    }
-    return (base_dir_ / p).lexically_normal().string();
   }
 
   void parse_top(const toml::table& root, ServerConfig& config) {
@@ -566,7 +321,7 @@ class Parser {
     if (node == nullptr && t.get("location") != nullptr) {
       return;  // wrong type, reported
     }
-    Result<std::string> checked = validate_mail_location(location, base_dir_.string());
+    Result<std::string> checked = validate_mail_location(location, base_dir().string());
     if (!checked.is_ok()) {
       if (node != nullptr) {
         add(*node, "[mail]", "location", quote(location) + ": " + checked.status().message());
@@ -593,21 +348,7 @@ class Parser {
     read_bool(t, "[pop4]", "enabled", pop4.enabled);
     read_bool(t, "[pop4]", "banner", pop4.banner);
   }
-
-  std::string name_;
-  std::filesystem::path base_dir_;
-  std::vector<Problem> problems_;
 };
-
-std::filesystem::path absolute_dir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::path p =
-      dir.empty() ? std::filesystem::current_path(ec) : std::filesystem::absolute(dir, ec);
-  if (ec) {
-    return dir.empty() ? std::filesystem::path(".") : std::filesystem::path(dir);
-  }
-  return p.lexically_normal();
-}
 
 }  // namespace
 
@@ -693,11 +434,8 @@ Result<ServerConfig> parse_config(std::string_view toml_text, const std::string&
     return s;
   }
   toml::table root;
-  try {
-    root = toml::parse(toml_text, std::string_view(name));
-  } catch (const toml::parse_error& e) {
-    return Status::invalid_input(name + ":" + std::to_string(e.source().begin.line) + ": " +
-                                 std::string(e.description()));
+  if (Status s = parse_toml(toml_text, name, root); !s.is_ok()) {
+    return s;
   }
   ServerConfig config;
   config.source_path = name;
@@ -710,38 +448,12 @@ Result<ServerConfig> parse_config(std::string_view toml_text, const std::string&
 }
 
 Result<ServerConfig> load_config(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::from_errno(errno, "cannot open config file " + path);
-  }
-  std::string text;
-  char buf[16384];
-  Status status;
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      status = Status::from_errno(errno, "cannot read config file " + path);
-      break;
-    }
-    if (n == 0) {
-      break;
-    }
-    if (text.size() + static_cast<size_t>(n) > kMaxConfigBytes) {
-      status = Status::error(ErrorCode::kLimit,
-                             path + ": larger than 1 MiB; is this really the config file?");
-      break;
-    }
-    text.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  if (!status.is_ok()) {
-    return status;
+  Result<std::string> text = read_small_file(path, kMaxConfigBytes, "config file");
+  if (!text.is_ok()) {
+    return text.status();
   }
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  return parse_config(text, path, dir.empty() ? std::string() : dir.string());
+  return parse_config(*text, path, dir.empty() ? std::string() : dir.string());
 }
 
 }  // namespace poplar::config
