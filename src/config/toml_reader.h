@@ -58,7 +58,7 @@ class TomlReader {
                   std::string_view wanted);
   // OK, or every problem so far as one kInvalidInput.
   Status result() const;
-  bool has_problems() const { return !problems_.empty(); }
+  size_t problem_count() const { return problems_.size(); }
 
   void check_keys(const toml::table& table, std::string_view sect,
                   std::span<const std::string_view> known);
