@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,7 +10,7 @@
 #include <cstring>
 #include <mutex>
 
-extern char** environ;
+#include "fetch/shell_command.h"
 
 namespace poplar::fetch {
 namespace {
@@ -35,30 +34,14 @@ Result<store::MessageWriterPtr> begin_mda_delivery(const std::string& command) {
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     return Status::temporary(std::string("mda: pipe: ") + std::strerror(errno));
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawnattr_init(&attributes);
-  // The read end becomes the command's stdin (dup2 clears close-on-exec on the copy).
-  posix_spawn_file_actions_adddup2(&actions, fds[0], STDIN_FILENO);
-  // Its own process group, so that giving up kills the shell and whatever it started.
-  posix_spawnattr_setpgroup(&attributes, 0);
-  // The default SIGPIPE for the command, whatever this process ignores.
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF);
-  const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, "/bin/sh", &actions, &attributes, const_cast<char**>(argv), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  // The read end becomes the command's stdin.
+  Result<pid_t> spawned = spawn_shell(command, fds[0], -1);
   ::close(fds[0]);
-  if (rc != 0) {
+  if (!spawned.is_ok()) {
     ::close(fds[1]);
-    return Status::temporary("mda: cannot start /bin/sh: " + std::string(std::strerror(rc)));
+    return Status::temporary("mda: " + spawned.status().message());
   }
+  const pid_t pid = *spawned;
   return store::MessageWriterPtr(std::make_unique<MdaWriter>(command, pid, fds[1]));
 }
 
@@ -79,9 +62,7 @@ void MdaWriter::kill_and_reap() {
     ::close(stdin_fd_);
     stdin_fd_ = -1;
   }
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
+  (void)wait_child(pid_);
   done_ = true;
 }
 
@@ -121,28 +102,23 @@ Status MdaWriter::write(std::string_view wire_chunk) {
 }
 
 Status MdaWriter::reap() {
-  int status = 0;
-  pid_t got = 0;
-  do {
-    got = ::waitpid(pid_, &status, 0);
-  } while (got < 0 && errno == EINTR);
+  Result<int> waited = wait_child(pid_);
   done_ = true;
-  if (got < 0) {
-    return Status::temporary("mda: waiting for `" + command_ + "`: " + std::strerror(errno));
+  if (!waited.is_ok()) {
+    return Status::temporary("mda: `" + command_ + "`: " + waited.status().message());
+  }
+  const int status = *waited;
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    return Status::ok();
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == kExTempFail) {
+    return Status::temporary("mda: `" + command_ + "` asked to try again later (exit 75)");
   }
   if (WIFEXITED(status)) {
-    int code = WEXITSTATUS(status);
-    if (code == 0) {
-      return Status::ok();
-    }
-    if (code == kExTempFail) {
-      return Status::temporary("mda: `" + command_ + "` asked to try again later (exit 75)");
-    }
     return Status::error(ErrorCode::kPermanent,
-                         "mda: `" + command_ + "` failed (exit " + std::to_string(code) + ")");
+                         "mda: `" + command_ + "` failed (" + describe_wait_status(status) + ")");
   }
-  return Status::temporary("mda: `" + command_ + "` was killed by signal " +
-                           std::to_string(WTERMSIG(status)));
+  return Status::temporary("mda: `" + command_ + "` was killed by " + describe_wait_status(status));
 }
 
 Result<std::string> MdaWriter::commit() {
