@@ -86,8 +86,10 @@ void ClientSession::Impl::fail(FailureKind kind, std::string reason, std::string
   if (phase_ == Phase::kFailed || phase_ == Phase::kDone) {
     return;
   }
+  failed_while_pipelining_ = pipelined_now();
   phase_ = Phase::kFailed;
   failure_ = ClientFailure{kind, std::move(reason), std::string(code)};
+  pending_end_.reset();  // its end was never confirmed: not delivered
   secure_wipe(out_.data(), out_.size());
   out_.clear();
   config_.password.wipe();
@@ -110,13 +112,33 @@ void ClientSession::Impl::receive(std::string_view bytes) {
     return;
   }
   scratch_.clear();
+  if (phase_ == Phase::kGreeting && !greeting_line_end_seen_) {
+    // PR-C-6: a server whose greeting ends in a bare LF writes its own lines (terminators
+    // included) that way (node-pop3#26/#27), so a "." line ended by a bare LF is its
+    // terminator: lenient from the next line on. A CRLF greeting keeps the strict rule, where
+    // such a line is message data the server forgot to stuff (greenmail#1049).
+    size_t lf = bytes.find('\n');
+    if (lf == std::string_view::npos) {
+      greeting_last_was_cr_ = bytes.back() == '\r';
+    } else {
+      greeting_line_end_seen_ = true;
+      const bool bare = lf == 0 ? !greeting_last_was_cr_ : bytes[lf - 1] != '\r';
+      if (bare && !config_.lenient_dot_lf) {
+        normalizer_.normalize(bytes.substr(0, lf + 1), scratch_);
+        bytes.remove_prefix(lf + 1);
+        normalizer_ = LineEndNormalizer(/*lenient_dot_lf=*/true);  // at a line start, as it was
+      }
+    }
+  }
   normalizer_.normalize(bytes, scratch_);
   size_t used = parser_.feed(scratch_, *this);
   if (phase_ == Phase::kFailed || phase_ == Phase::kDone) {
     return;
   }
   if (parser_.failed()) {
-    fail(FailureKind::kProtocol, "bad server reply: " + std::string(parser_.error_text()));
+    fail(FailureKind::kProtocol,
+         "bad server reply: " + std::string(parser_.error_text()) +
+             (pipelined_now() ? " (responses to pipelined commands out of order?)" : ""));
     return;
   }
   if (used < scratch_.size()) {
@@ -138,7 +160,8 @@ void ClientSession::Impl::on_eof() {
         reason += " before its greeting";
         break;
       case Command::kRetr:
-        reason += " during message " + std::to_string(sent.number);
+        reason += retr_body_started_ ? " during message " + std::to_string(sent.number)
+                                     : std::string(" while a command was outstanding");
         break;
       case Command::kQuit:
         reason += " before answering QUIT: deletions may not have been committed";
@@ -235,6 +258,18 @@ void ClientSession::Impl::flush_queued() {
   }
 }
 
+bool ClientSession::Impl::pipelined_now() const {
+  return phase_ == Phase::kTransaction && (in_flight_.size() > 1 || pending_end_.has_value());
+}
+
+void ClientSession::Impl::complete_pending_message() {
+  if (pending_end_) {
+    PendingEnd done = *pending_end_;
+    pending_end_.reset();
+    events_.on_message_end(done.number, done.octets);
+  }
+}
+
 bool ClientSession::Impl::plaintext_password_ok() const {
   return tls_active_ || config_.allow_plaintext_password;
 }
@@ -261,6 +296,11 @@ void ClientSession::Impl::on_status(const StatusLine& status, uint32_t) {
   if (status.kind == StatusKind::kContinuation && sent.command != Command::kAuth) {
     fail(FailureKind::kProtocol,
          "the server sent a SASL continuation outside AUTH: " + sanitize_server_text(status.line));
+    return;
+  }
+  // The response after a pipelined message starts well: that message's end was its own.
+  complete_pending_message();
+  if (phase_ == Phase::kFailed || phase_ == Phase::kDone) {
     return;
   }
   // A multi-line response stays in flight until its terminator.
@@ -349,6 +389,7 @@ void ClientSession::Impl::on_status(const StatusLine& status, uint32_t) {
     case Command::kRetr:
       if (status.ok()) {
         retr_octets_ = 0;
+        retr_body_started_ = true;
         events_.on_message_begin(sent.number);
       } else {
         events_.on_message_error(sent.number, reply_of(status));
@@ -356,13 +397,23 @@ void ClientSession::Impl::on_status(const StatusLine& status, uint32_t) {
       }
       return;
     case Command::kDele:
+      deletions_marked_ += status.ok() ? 1 : 0;
       events_.on_deleted(sent.number, reply_of(status));
       flush_queued();
       return;
     case Command::kQuit:
       quit_ok_ = status.ok();
-      phase_ = Phase::kDone;
       events_.on_quit(reply_of(status));
+      if (!status.ok() && deletions_marked_ > 0) {
+        // RFC 1939 §6: the messages marked deleted are still there. Not harmless: the driver
+        // must not count them as deleted, and the run should be retried.
+        fail(classify_server_error(status.code, FailureKind::kTemporary),
+             "the server refused QUIT, so the messages marked deleted were not removed: " +
+                 sanitize_server_text(status.text),
+             status.code);
+        return;
+      }
+      phase_ = Phase::kDone;
       return;
   }
 }
@@ -448,7 +499,14 @@ void ClientSession::Impl::on_body_end(uint64_t payload_octets, uint32_t) {
       handle_listing_done();
       return;
     case Command::kRetr:
-      events_.on_message_end(sent.number, payload_octets);
+      retr_body_started_ = false;
+      if (!in_flight_.empty()) {
+        // wildduck#950: a server that wrote the next response before this message's "." made
+        // the "." look like ours too early. Wait for the next status line to confirm it.
+        pending_end_ = PendingEnd{sent.number, payload_octets};
+      } else {
+        events_.on_message_end(sent.number, payload_octets);
+      }
       flush_queued();
       return;
     default:
@@ -458,7 +516,7 @@ void ClientSession::Impl::on_body_end(uint64_t payload_octets, uint32_t) {
 
 void ClientSession::Impl::handle_capa_done() {
   if (phase_ == Phase::kCapaAfterLogin) {
-    pipelining_ = has_capability("PIPELINING");
+    pipelining_ = config_.allow_pipelining && has_capability("PIPELINING");
     phase_ = Phase::kStat;
     send(Command::kStat, 0, "STAT", ResponseShape::kStatusOnly);
     return;
@@ -535,6 +593,15 @@ bool ClientSession::has_capability(std::string_view tag) const {
   return impl_->has_capability(tag);
 }
 bool ClientSession::pipelining() const { return impl_->pipelining_; }
+bool ClientSession::failed_while_pipelining() const { return impl_->failed_while_pipelining_; }
+std::optional<uint32_t> ClientSession::expire_days() const {
+  // "EXPIRE 30", "EXPIRE 5 USER" (per-user, before login), "EXPIRE NEVER".
+  std::vector<std::string_view> args = impl_->capability_args("EXPIRE");
+  if (args.empty() || equals_ignore_case(args[0], "NEVER")) {
+    return std::nullopt;
+  }
+  return parse_u32(args[0]);
+}
 bool ClientSession::uidl_supported() const { return impl_->uidl_supported_; }
 uint32_t ClientSession::login_delay_seconds() const {
   std::vector<std::string_view> args = impl_->capability_args("LOGIN-DELAY");

@@ -22,8 +22,12 @@
 // message may be larger than memory) and the driver delivers it as it arrives.
 //
 // Commands queued by the driver (retrieve, remove, finish) are written as soon as the window
-// allows: with PIPELINING (advertised after login) up to `pipelining_window` outstanding
-// commands, otherwise one at a time. Responses are matched to commands in order.
+// allows: with PIPELINING (advertised after login, and allow_pipelining) up to
+// `pipelining_window` outstanding commands, otherwise one at a time. Responses are matched to
+// commands in order. A message retrieved while more commands are outstanding is reported
+// complete (on_message_end) only once the next response has started with a valid status line:
+// a server that writes the next response before the message's terminator (wildduck#950) then
+// fails the session before the corrupt message is delivered.
 //
 // Server bytes are untrusted: anything malformed ends the session with a kProtocol failure;
 // nothing the server sends can make it crash, assert, or hold more than a line (plus the
@@ -39,6 +43,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,10 +79,15 @@ struct ClientSessionConfig {
   bool allow_plaintext_password = false;
   // Commands outstanding at most when the server offers PIPELINING (PR-C-11).
   size_t pipelining_window = 16;
+  // False: one command at a time even when the server offers PIPELINING. The driver's fall-back
+  // after a session that failed_while_pipelining() (servers that mis-order or merge responses
+  // to pipelined commands, wildduck#950).
+  bool allow_pipelining = true;
   // Longest status or listing line accepted (message data has no limit, PR-C-7).
   size_t max_line_octets = 8192;
   // PR-C-6: a "." line ended by a bare LF ends a body only in lenient mode; otherwise it is a
-  // data line ".". Bare LF line ends are always accepted and passed on as CRLF.
+  // data line ".". Bare LF line ends are always accepted and passed on as CRLF. A server whose
+  // greeting ends in a bare LF turns lenient mode on: it ends all its lines that way.
   bool lenient_dot_lf = false;
 };
 
@@ -132,13 +142,15 @@ class ClientEvents {
   virtual void on_message_begin(uint32_t number) {}
   // The next piece of the un-stuffed message, line ends as CRLF. Valid during the call only.
   virtual void on_message_data(uint32_t number, std::string_view data) {}
-  // The terminating "." arrived; octets: the payload's size (compare with the LIST size).
+  // The terminating "." arrived (and, when more commands were outstanding, the next response
+  // started well); octets: the payload's size (compare with the LIST size).
   virtual void on_message_end(uint32_t number, uint64_t octets) {}
   // RETR got -ERR; the session goes on with the next command.
   virtual void on_message_error(uint32_t number, const ServerReply& reply) {}
   // DELE's answer: ok means marked deleted, not yet removed (that needs QUIT's +OK).
   virtual void on_deleted(uint32_t number, const ServerReply& reply) {}
-  // QUIT's answer: +OK means the server committed the deletions (PR-C-2, RFC 1939 §6).
+  // QUIT's answer: +OK means the server committed the deletions (PR-C-2, RFC 1939 §6). A -ERR
+  // after any DELE got +OK is then also a failure (kTemporary, or kPermanent for [SYS/PERM]).
   virtual void on_quit(const ServerReply& reply) {}
   // The session failed; next_action() returns kClose from now on.
   virtual void on_failed(const ClientFailure& failure) {}
@@ -181,7 +193,18 @@ class ClientSession {
 
   // What CAPA said last (tags upper case); empty when the server has no CAPA.
   bool has_capability(std::string_view tag) const;
+  // True when commands are pipelined: the server offers PIPELINING and the config allows it.
   bool pipelining() const;
+  // True when the session failed while more than one command was outstanding (or a message
+  // waited for the next response to confirm it). With a kProtocol failure this suggests a
+  // server that mis-orders pipelined responses: the driver may reconnect once with
+  // allow_pipelining = false (PR-C-11).
+  bool failed_while_pipelining() const;
+  // RFC 2449 §6.7 EXPIRE from the last CAPA (after login: the user's own value; if that CAPA
+  // failed, the smallest value for any user announced before login). nullopt for NEVER, when
+  // absent, or unparseable; 0 means the server may delete every retrieved message at QUIT.
+  // For the driver's R2449-6.7-d warnings (--keep-days >= EXPIRE, --keep with EXPIRE 0).
+  std::optional<uint32_t> expire_days() const;
   // False when UIDL got -ERR: a keep policy cannot work (the driver's call, PR-C-15).
   bool uidl_supported() const;
   // CAPA's LOGIN-DELAY seconds (0 when not announced), for backing off after [LOGIN-DELAY].

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -87,6 +88,10 @@ class ClientSession::Impl final : public ResponseHandler {
   void handle_capa_done();
   void handle_listing_done();
   void flush_queued();
+  // More than one command outstanding, or a message waiting for the next response.
+  bool pipelined_now() const;
+  // Reports the message whose end waits for the next response's status line, if any.
+  void complete_pending_message();
   bool plaintext_password_ok() const;
   bool has_capability(std::string_view tag) const;
   std::vector<std::string_view> capability_args(std::string_view tag) const;
@@ -106,7 +111,12 @@ class ClientSession::Impl final : public ResponseHandler {
   std::deque<Sent> queued_;     // asked for by the driver, not yet written
   bool quit_queued_ = false;
   bool quit_ok_ = false;
+  uint32_t deletions_marked_ = 0;  // DELEs answered +OK
   ClientFailure failure_;
+
+  // The greeting's line end decides PR-C-6's lenient mode (see receive()).
+  bool greeting_line_end_seen_ = false;
+  bool greeting_last_was_cr_ = false;
 
   bool tls_active_ = false;
   sasl::ChannelBindings bindings_;
@@ -115,6 +125,7 @@ class ClientSession::Impl final : public ResponseHandler {
   // CAPA lines: tag (upper case) and the rest of the line.
   std::vector<std::pair<std::string, std::string>> capabilities_;
   bool pipelining_ = false;
+  bool failed_while_pipelining_ = false;
 
   // SASL exchange in progress.
   sasl::ClientMechanismPtr mechanism_;
@@ -128,6 +139,14 @@ class ClientSession::Impl final : public ResponseHandler {
   std::vector<std::pair<uint32_t, std::string>> uidls_;
   std::vector<ListedMessage> messages_;
   uint64_t retr_octets_ = 0;
+  bool retr_body_started_ = false;  // the front RETR got its +OK
+  // A retrieved message whose "." arrived while more commands were outstanding: reported once
+  // the next response starts with a valid status line (wildduck#950).
+  struct PendingEnd {
+    uint32_t number;
+    uint64_t octets;
+  };
+  std::optional<PendingEnd> pending_end_;
 };
 
 // Splits "a  b   c" into words (any run of spaces separates: PR-C-3).

@@ -92,6 +92,7 @@ struct Outcome {
   std::string failure;  // first step whose client bytes differed
   ClientAction last_action = ClientAction::kRead;
   size_t max_outstanding = 0;
+  bool failed_while_pipelining = false;
 };
 
 // How to cut each step's server bytes.
@@ -160,6 +161,7 @@ Outcome run(const ClientSessionConfig& config, const std::vector<Step>& steps, P
   }
   outcome.log = recorder.log;
   outcome.bodies = recorder.bodies;
+  outcome.failed_while_pipelining = session.failed_while_pipelining();
   return outcome;
 }
 
@@ -182,6 +184,7 @@ Outcome run_all_splits(const ClientSessionConfig& config, const std::vector<Step
     EXPECT_EQ(cut.failure, "") << "cut at " << at;
     EXPECT_EQ(cut.log, whole.log) << "cut at " << at;
     EXPECT_EQ(cut.bodies, whole.bodies) << "cut at " << at;
+    EXPECT_EQ(cut.failed_while_pipelining, whole.failed_while_pipelining) << "cut at " << at;
   }
   return whole;
 }
@@ -418,8 +421,10 @@ TEST(ClientSession, ListSizeIsNotUsedForFraming_PR_C_5) {
 }
 
 TEST(ClientSession, BareLfLinesAreAcceptedAndNormalised_PR_C_6) {
+  // The greeting ends in CRLF: the server's own lines are CRLF, so a bare-LF "." line inside a
+  // body is a message line it forgot to stuff (greenmail#1049).
   std::vector<Step> steps = {
-      {"+OK hi\n", "CAPA\r\n"},
+      {"+OK hi\r\n", "CAPA\r\n"},
       {"+OK\nUSER\nUIDL\n.\r\n", "USER alice\r\n"},
       {"+OK\n", "PASS secret\r\n"},
       {"+OK\n", "CAPA\r\n"},
@@ -433,6 +438,26 @@ TEST(ClientSession, BareLfLinesAreAcceptedAndNormalised_PR_C_6) {
   };
   Outcome o = run_all_splits(plaintext_config(), steps);
   EXPECT_EQ(o.bodies[1], "ab\r\n.\r\n.c\r\n");
+  EXPECT_EQ(o.log.back(), "quit ok");
+}
+
+// node-pop3#26/#27: a server that ends every line it writes with a bare LF, its terminators
+// included. Its greeting says so; waiting for a CRLF terminator would hang until the timeout.
+TEST(ClientSession, ServerWhoseGreetingEndsInBareLfIsReadLeniently_PR_C_6) {
+  std::vector<Step> steps = {
+      {"+OK hi\n", "CAPA\r\n"},
+      {"+OK\nUSER\nUIDL\n.\n", "USER alice\r\n"},
+      {"+OK\n", "PASS secret\r\n"},
+      {"+OK\n", "CAPA\r\n"},
+      {"+OK\n.\n", "STAT\r\n"},
+      {"+OK 1 9\n", "UIDL\r\n"},
+      {"+OK\n1 u1\n.\n", "LIST\r\n"},
+      {"+OK\n1 9\n.\n", "RETR 1\r\n"},
+      {"+OK\nab\n..\n...c\n.\n", "QUIT\r\n"},
+      {"+OK\n", ""},
+  };
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.bodies[1], "ab\r\n.\r\n..c\r\n");
   EXPECT_EQ(o.log.back(), "quit ok");
 }
 
@@ -500,6 +525,105 @@ TEST(ClientSession, PipelinedRetrAndDeleRespectTheWindow_PR_C_11) {
                                       "deleted 2 ok", "error 3 no", "deleted 3 ok", "quit ok"}));
 }
 
+// The login and listing of two messages from a server that offers PIPELINING.
+std::vector<Step> pipelining_login_and_listing() {
+  std::vector<Step> steps = user_pass_login_and_listing();
+  steps[4] = {"+OK\r\nUIDL\r\nPIPELINING\r\n.\r\n", "STAT\r\n"};
+  return steps;
+}
+
+TEST(ClientSession, LockStepWhenPipeliningIsNotAllowed_PR_C_11) {
+  ClientSessionConfig config = plaintext_config();
+  config.allow_pipelining = false;
+  std::vector<Step> steps = pipelining_login_and_listing();
+  steps.push_back({"+OK\r\n1 1\r\n2 1\r\n.\r\n", "RETR 1\r\n"});
+  steps.push_back({"+OK\r\nx\r\n.\r\n", "RETR 2\r\n"});
+  steps.push_back({"+OK\r\ny\r\n.\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(config, steps);
+  EXPECT_EQ(o.max_outstanding, 1u);
+  EXPECT_EQ(o.log.back(), "quit ok");
+  EXPECT_FALSE(o.failed_while_pipelining);
+}
+
+// wildduck#950: the server wrote RETR 2's "+OK" before RETR 1's terminating "." (the message
+// stream had not finished), so message 1 carries a stray status line and RETR 2's body comes
+// where a status line belongs. Message 1 must not be reported complete: it is corrupt.
+TEST(ClientSession, MisorderedPipelinedResponsesFailBeforeTheMessageCompletes_PR_C_11) {
+  std::vector<Step> steps = pipelining_login_and_listing();
+  steps.push_back({"+OK\r\n1 3\r\n2 3\r\n.\r\n", "RETR 1\r\nRETR 2\r\nQUIT\r\n"});
+  steps.push_back({"+OK\r\nx\r\n+OK\r\n.\r\ny\r\n.\r\n", ""});
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log, (std::vector<std::string>{
+                       "login USER", "listing 1:3:u1 2:3:u2", "begin 1",
+                       "failed protocol: bad server reply: status line is not +OK or -ERR "
+                       "(responses to pipelined commands out of order?)"}));
+  EXPECT_TRUE(o.failed_while_pipelining);
+  EXPECT_EQ(o.last_action, ClientAction::kClose);
+}
+
+TEST(ClientSession, PipelinedMessageCompletesWhenTheNextResponseStartsWell_PR_C_11) {
+  std::vector<Step> steps = pipelining_login_and_listing();
+  steps.push_back({"+OK\r\n1 3\r\n2 3\r\n.\r\n", "RETR 1\r\nRETR 2\r\nQUIT\r\n"});
+  steps.push_back({"+OK\r\nx\r\n.\r\n", ""});  // message 1 waits for the next status line
+  steps.push_back({"+OK\r\ny\r\n.\r\n+OK\r\n", ""});
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", "listing 1:3:u1 2:3:u2", "begin 1",
+                                             "end 1 3", "begin 2", "end 2 3", "quit ok"}));
+  EXPECT_FALSE(o.failed_while_pipelining);
+}
+
+TEST(ClientSession, PipelinedMessageIsDroppedWhenTheServerClosesBeforeTheNextResponse) {
+  std::vector<Step> steps = pipelining_login_and_listing();
+  steps.push_back({"+OK\r\n1 3\r\n2 3\r\n.\r\n", "RETR 1\r\nRETR 2\r\nQUIT\r\n"});
+  steps.push_back({"+OK\r\nx\r\n.\r\n", "", /*eof=*/true});
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log, (std::vector<std::string>{
+                       "login USER", "listing 1:3:u1 2:3:u2", "begin 1",
+                       "failed temporary: the server closed the connection while a command was "
+                       "outstanding"}));
+  EXPECT_TRUE(o.failed_while_pipelining);
+}
+
+TEST(ClientSession, ProtocolFailureInLockStepIsNotBlamedOnPipelining) {
+  std::vector<Step> steps = user_pass_login_and_listing();
+  steps.push_back({"+OK\r\n1 3\r\n2 3\r\n.\r\n", "RETR 1\r\n"});
+  steps.push_back({"garbage\r\n", ""});
+  Outcome o = run_all_splits(plaintext_config(), steps);
+  EXPECT_EQ(o.log.back(), "failed protocol: bad server reply: status line is not +OK or -ERR");
+  EXPECT_FALSE(o.failed_while_pipelining);
+}
+
+// R2449-6.7-d: the driver compares --keep-days with what the server keeps.
+TEST(ClientSession, ExpireDaysFromTheCapaAfterLogin_R2449_6_7) {
+  auto expire_after = [](std::string_view capa_before, std::string_view capa_after) {
+    testing::FakeRandom random;
+    Recorder recorder(Policy{false, false, false});
+    ClientSession session(plaintext_config(), recorder, random);
+    recorder.session = &session;
+    session.receive("+OK\r\n");
+    session.receive(capa_before);
+    session.receive("+OK\r\n+OK\r\n");
+    session.receive(capa_after);
+    EXPECT_FALSE(session.failed());
+    EXPECT_TRUE(session.logged_in());
+    return session.expire_days();
+  };
+  const char kBefore[] = "+OK\r\nUSER\r\nEXPIRE 5 USER\r\n.\r\n";
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE 30\r\n.\r\n"), std::optional<uint32_t>(30));
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nexpire 0\r\n.\r\n"), std::optional<uint32_t>(0));
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE NEVER\r\n.\r\n"), std::nullopt);
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE never\r\n.\r\n"), std::nullopt);
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nUIDL\r\n.\r\n"), std::nullopt);
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE 12 USER\r\n.\r\n"), std::optional<uint32_t>(12));
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE soon\r\n.\r\n"), std::nullopt);
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE 99999999999\r\n.\r\n"), std::nullopt);
+  EXPECT_EQ(expire_after(kBefore, "+OK\r\nEXPIRE\r\n.\r\n"), std::nullopt);
+  // A -ERR to the CAPA after login keeps what was said before it (the smallest for any user).
+  EXPECT_EQ(expire_after(kBefore, "-ERR\r\n"), std::optional<uint32_t>(5));
+  EXPECT_EQ(expire_after("-ERR\r\n", "-ERR\r\n"), std::nullopt);
+}
+
 TEST(ClientSession, RetrErrIsReportedForThatMessageAndTheSessionGoesOn) {
   std::vector<Step> steps = user_pass_login_and_listing();
   steps.push_back({"+OK\r\n1 1\r\n2 1\r\n.\r\n", "RETR 1\r\n"});
@@ -534,7 +658,21 @@ TEST(ClientSession, QuitOkIsReportedSeparately_PR_C_2) {
             "deletions may not have been committed");
   steps[steps.size() - 1] = {"-ERR [SYS/TEMP] some deleted messages not removed\r\n", ""};
   o = run_all_splits(plaintext_config(), steps, Policy{false, true, true});
+  ASSERT_GE(o.log.size(), 2u);
+  EXPECT_EQ(o.log[o.log.size() - 2], "quit err");
+  EXPECT_EQ(o.log.back(),
+            "failed temporary: the server refused QUIT, so the messages marked deleted were not "
+            "removed: some deleted messages not removed");
+  EXPECT_EQ(o.last_action, ClientAction::kClose);
+}
+
+TEST(ClientSession, QuitErrWithoutDeletionsIsHarmless) {
+  std::vector<Step> steps = user_pass_login_and_listing();
+  steps.push_back({"+OK\r\n1 1\r\n2 1\r\n.\r\n", "QUIT\r\n"});
+  steps.push_back({"-ERR whatever\r\n", ""});
+  Outcome o = run_all_splits(plaintext_config(), steps, Policy{false, false, true});
   EXPECT_EQ(o.log.back(), "quit err");
+  EXPECT_EQ(o.last_action, ClientAction::kClose);
 }
 
 TEST(ClientSession, DataNobodyAskedForIsAProtocolFailure) {
