@@ -4,17 +4,20 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
-#include "fetch/fetch_run.h"
-#include "fetch/pop_url.h"
-#include "tls/tls_context.h"
+#include "config/fetch_accounts.h"
+#include "fetch/account_setup.h"
+#include "fetch/progress_line.h"
+#include "fetch/state_path.h"
 
 namespace poplar::fetch {
 namespace {
@@ -22,7 +25,8 @@ namespace {
 constexpr int kExUsage = 64;
 
 struct FetchOptions {
-  std::string url;
+  std::vector<std::string> args;  // one URL, or account names
+  std::string account_file;       // -c
   std::string to;
   std::string password_file;
   std::string ca_file;
@@ -34,7 +38,8 @@ struct FetchOptions {
   std::optional<uint64_t> max_size;
   std::optional<uint32_t> limit;
   std::string state;
-  uint32_t timeout_s = 120;
+  std::optional<uint32_t> timeout_s;
+  bool discover = false;
   bool quiet = false;
 };
 
@@ -43,95 +48,197 @@ struct FetchOptions {
   throw CLI::RuntimeError(code);
 }
 
-Secret read_password(const FetchOptions& o) {
-  if (!o.password_file.empty()) {
-    std::ifstream in(o.password_file, std::ios::binary);
-    if (!in) {
-      fail(kExConfig, "cannot read the password file " + o.password_file);
+bool looks_like_url(const std::string& arg) { return arg.find("://") != std::string::npos; }
+
+// The account options given on the command line, for "they belong in the file" messages.
+std::vector<std::string> account_options_given(const FetchOptions& o) {
+  std::vector<std::string> given;
+  auto note = [&](bool present, const char* name) {
+    if (present) {
+      given.emplace_back(name);
     }
-    std::string line;
-    std::getline(in, line);
-    if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
-    }
-    Secret secret(line);
-    std::fill(line.begin(), line.end(), '\0');
-    return secret;
-  }
-  if (const char* env = std::getenv("POPLAR_PASSWORD"); env != nullptr) {
-    return Secret(env);
-  }
-  fail(kExConfig, "no password: give --password-file FILE or set POPLAR_PASSWORD");
+  };
+  note(!o.to.empty(), "--to");
+  note(!o.password_file.empty(), "--password-file");
+  note(!o.ca_file.empty(), "--ca-file");
+  note(!o.fingerprint.empty(), "--fingerprint");
+  note(o.insecure_plaintext, "--insecure-plaintext");
+  note(o.keep, "--keep");
+  note(o.remove, "--delete");
+  note(o.keep_days.has_value(), "--keep-days");
+  note(o.max_size.has_value(), "--max-size");
+  note(o.limit.has_value(), "--limit");
+  note(!o.state.empty(), "--state");
+  note(o.timeout_s.has_value(), "--timeout");
+  note(o.discover, "--discover");
+  return given;
 }
 
-int run(const FetchOptions& o) {
-  FetchAccount account;
-  auto url = parse_pop_url(o.url);
-  if (!url.is_ok()) {
-    fail(kExUsage, url.status().message());
+// `poplar fetch URL --to TARGET ...`: the options as one account, so both ways of naming an
+// account go through prepare_account.
+PreparedAccount account_from_command_line(const FetchOptions& o) {
+  if (o.args.size() != 1) {
+    fail(kExUsage, "give one URL, or account names from the account file (not both)");
   }
-  account.url = *url;
-  if (account.url.user.empty()) {
-    fail(kExUsage, "the URL names no user (pop://USER@HOST)");
+  if (o.to.empty()) {
+    fail(kExUsage, "--to is required with a URL (maildir:DIR, mbox:FILE or mda:COMMAND)");
   }
-  auto target = parse_target(o.to);
-  if (!target.is_ok()) {
-    fail(kExUsage, target.status().message());
-  }
-  account.target = *target;
   if (int chosen = (o.keep ? 1 : 0) + (o.remove ? 1 : 0) + (o.keep_days ? 1 : 0); chosen > 1) {
     fail(kExUsage, "choose one of --keep, --delete and --keep-days");
   }
-  if (o.remove) {
-    account.policy.keep = FetchPolicy::Keep::kDelete;
-  } else if (o.keep_days) {
-    account.policy.keep = FetchPolicy::Keep::kKeepDays;
-    account.policy.keep_days = *o.keep_days;
+  config::FetchAccountConfig c;
+  c.url = o.args[0];
+  c.target = o.to;
+  c.keep = !o.remove;
+  c.keep_days = o.keep_days;
+  c.max_size = o.max_size;
+  c.limit = o.limit;
+  c.ca_file = o.ca_file;
+  c.fingerprint = o.fingerprint;
+  c.insecure_plaintext = o.insecure_plaintext;
+  c.discover = o.discover;
+  c.state = o.state;
+  c.timeout_s = o.timeout_s.value_or(c.timeout_s);
+  c.password_file = o.password_file;
+  Result<PopUrl> url = parse_pop_url(c.url);
+  if (!url.is_ok()) {
+    fail(kExUsage, url.status().message());
   }
-  account.policy.max_octets = o.max_size;
-  account.policy.limit = o.limit;
-  account.ca_file = o.ca_file;
-  if (!o.fingerprint.empty()) {
-    auto pin = tls::parse_fingerprint(o.fingerprint);
-    if (!pin.is_ok()) {
-      fail(kExUsage, "--fingerprint: " + pin.status().message());
-    }
-    account.fingerprint_sha256 = *pin;
+  Result<PreparedAccount> prepared = prepare_account(c, to_string(*url));
+  if (!prepared.is_ok()) {
+    fail(kExUsage, prepared.status().message());
   }
-  account.insecure_plaintext = o.insecure_plaintext;
-  account.state_path = o.state;
-  account.timeouts.io = std::chrono::seconds(o.timeout_s);
-  account.timeouts.connect = std::chrono::seconds(std::min<uint32_t>(o.timeout_s, 30));
-  account.password = read_password(o);
+  return *prepared;
+}
 
-  const std::string name = to_string(account.url);
-  const bool show_progress = !o.quiet && ::isatty(STDERR_FILENO) == 1;
-  ProgressFn progress;
-  if (show_progress) {
-    progress = [&name](uint32_t done, uint32_t total, uint64_t octets) {
-      std::fprintf(stderr, "\r%s: %u/%u messages, %.1f MB", name.c_str(), done, total,
-                   static_cast<double>(octets) / 1e6);
-      std::fflush(stderr);
-    };
+// `poplar fetch [-c FILE] [ACCOUNT...]`: the named accounts (all when none is named).
+std::vector<PreparedAccount> accounts_from_file(const FetchOptions& o) {
+  if (std::vector<std::string> given = account_options_given(o); !given.empty()) {
+    std::string list;
+    for (const std::string& g : given) {
+      list += (list.empty() ? "" : ", ") + g;
+    }
+    fail(kExUsage, list + ": with an account file these are keys of its [[account]] tables");
   }
+  std::string path = o.account_file;
+  if (path.empty()) {
+    Result<std::string> found = default_account_file();
+    if (!found.is_ok()) {
+      fail(kExConfig, found.status().message());
+    }
+    path = *found;
+  }
+  Result<config::FetchConfig> file = config::load_fetch_config(path, account_validators());
+  if (!file.is_ok()) {
+    if (file.status().code() == ErrorCode::kNotFound && o.account_file.empty()) {
+      fail(kExConfig,
+           file.status().message() + " (write accounts there, name a file with -c, or give a URL)");
+    }
+    fail(kExConfig, file.status().message());
+  }
+  for (const std::string& wanted : o.args) {
+    const bool known = std::any_of(file->accounts.begin(), file->accounts.end(),
+                                   [&](const auto& a) { return a.name == wanted; });
+    if (!known) {
+      fail(kExUsage, "no account named \"" + wanted + "\" in " + path);
+    }
+  }
+  std::vector<PreparedAccount> accounts;
+  for (const config::FetchAccountConfig& c : file->accounts) {
+    if (!o.args.empty() && std::find(o.args.begin(), o.args.end(), c.name) == o.args.end()) {
+      continue;
+    }
+    Result<PreparedAccount> prepared = prepare_account(c, c.name);
+    if (!prepared.is_ok()) {
+      fail(kExConfig, path + ":" + std::to_string(c.line) + ": [[account]] " + c.name + ": " +
+                          prepared.status().message());
+    }
+    accounts.push_back(std::move(prepared).value());
+  }
+  return accounts;
+}
+
+// Several accounts' exit codes as one: a failure that needs a person (anything but 75) wins
+// over one that cures itself (75), so cron reports it; among equals, the first account's.
+int combined_exit_code(const std::vector<int>& codes) {
+  int combined = kExOk;
+  for (int code : codes) {
+    if (code == kExOk) {
+      continue;
+    }
+    if (combined == kExOk || (combined == kExTempFail && code != kExTempFail)) {
+      combined = code;
+    }
+  }
+  return combined;
+}
+
+DnsOptions dns_options() {
+  DnsOptions dns;
+  // A test hook: the integration tests answer SRV queries from a server on loopback.
+  if (const char* server = std::getenv("POPLAR_DNS_SERVER"); server != nullptr) {
+    dns.nameserver = server;
+  }
+  return dns;
+}
+
+int run(const FetchOptions& o) {
+  const bool url_mode = o.account_file.empty() && !o.args.empty() && looks_like_url(o.args[0]);
+  std::vector<PreparedAccount> accounts;
+  if (url_mode) {
+    accounts.push_back(account_from_command_line(o));
+  } else {
+    accounts = accounts_from_file(o);
+  }
+  std::vector<std::string> names;
+  for (const PreparedAccount& a : accounts) {
+    names.push_back(a.name);
+  }
+  ProgressLine progress_line(names, !o.quiet && ::isatty(STDERR_FILENO) == 1);
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  FetchSummary summary = run_fetch(account, now, progress);
-  if (show_progress) {
-    std::fprintf(stderr, "\n");
+  const DnsOptions dns = dns_options();
+  std::vector<int> exit_codes(accounts.size(), kExOk);
+  auto run_one = [&](size_t i) {
+    const PreparedAccount& account = accounts[i];
+    ProgressFn progress = [&progress_line, i](uint32_t done, uint32_t total, uint64_t octets) {
+      progress_line.update(i, done, total, octets);
+    };
+    FetchSummary summary = run_account(account, now, dns, progress);
+    progress_line.finish(i);
+    if (!o.quiet) {
+      std::string line = account.name + ": " + std::to_string(summary.fetched) + " new, " +
+                         std::to_string(summary.deleted) + " deleted, " +
+                         std::to_string(summary.errors) + " errors";
+      if (summary.skipped > 0) {
+        line += ", " + std::to_string(summary.skipped) + " skipped";
+      }
+      progress_line.print(stdout, line);
+    }
+    for (const std::string& warning : summary.warnings) {
+      progress_line.print(stderr, "poplar fetch: " + account.name + ": warning: " + warning);
+    }
+    if (!summary.status.is_ok()) {
+      progress_line.print(stderr,
+                          "poplar fetch: " + account.name + ": " + summary.status.message());
+    }
+    exit_codes[i] = summary.exit_code;
+  };
+  // Each account on its own thread with its own connection (fetch/server_stream.h): a slow
+  // server or a long fsync holds up only its own account.
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < accounts.size(); ++i) {
+    threads.emplace_back(run_one, i);
   }
-  if (!o.quiet) {
-    std::printf(
-        "%s: %u new, %u deleted, %u errors%s\n", name.c_str(), summary.fetched, summary.deleted,
-        summary.errors,
-        summary.skipped > 0 ? (", " + std::to_string(summary.skipped) + " skipped").c_str() : "");
-    std::fflush(stdout);
+  if (!accounts.empty()) {
+    run_one(0);
   }
-  if (!summary.status.is_ok()) {
-    std::fprintf(stderr, "poplar fetch: %s: %s\n", name.c_str(), summary.status.message().c_str());
+  for (std::thread& t : threads) {
+    t.join();
   }
-  return summary.exit_code;
+  progress_line.close();
+  return combined_exit_code(exit_codes);
 }
 
 }  // namespace
@@ -139,10 +246,13 @@ int run(const FetchOptions& o) {
 void add_fetch_command(CLI::App& app) {
   auto o = std::make_shared<FetchOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "fetch", "Download mail from a POP3 server into a Maildir, an mbox or a command");
-  cmd->add_option("url", o->url, "pop://USER[;AUTH=MECH]@HOST[:PORT] or pops://... (RFC 2384)")
-      ->required();
-  cmd->add_option("--to", o->to, "maildir:DIR, mbox:FILE or mda:COMMAND")->required();
+      "fetch", "Download mail from POP3 servers into a Maildir, an mbox or a command");
+  cmd->add_option("url_or_accounts", o->args,
+                  "pop://USER[;AUTH=MECH]@HOST[:PORT] or pops://... (RFC 2384), or the names of "
+                  "accounts in the account file (all of them when none is named)");
+  cmd->add_option("-c,--config", o->account_file,
+                  "Account file (default: $XDG_CONFIG_HOME/poplar/fetch.toml)");
+  cmd->add_option("--to", o->to, "maildir:DIR, mbox:FILE or mda:COMMAND (with a URL)");
   cmd->add_option("--password-file", o->password_file,
                   "File whose first line is the password (else $POPLAR_PASSWORD)");
   cmd->add_option("--ca-file", o->ca_file, "Trust this CA (PEM) instead of the system's");
@@ -157,7 +267,9 @@ void add_fetch_command(CLI::App& app) {
   cmd->add_option("--max-size", o->max_size, "Skip messages larger than this (octets)");
   cmd->add_option("--limit", o->limit, "Fetch at most N new messages in this run");
   cmd->add_option("--state", o->state, "State file (default: $XDG_STATE_HOME/poplar/fetch/...)");
-  cmd->add_option("--timeout", o->timeout_s, "Network timeout in seconds")->capture_default_str();
+  cmd->add_option("--timeout", o->timeout_s, "Network timeout in seconds (default 120)");
+  cmd->add_flag("--discover", o->discover,
+                "Find the server of the URL's domain by its SRV records (RFC 6186)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary; errors only");
   cmd->callback([o] {
     int code = run(*o);

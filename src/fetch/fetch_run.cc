@@ -237,7 +237,19 @@ void Runner::on_deleted(uint32_t number, const pop3::ServerReply& reply) {
 }
 
 FetchSummary Runner::run() {
-  auto stream = ServerStream::connect(account_.url.host, account_.url.port, account_.timeouts);
+  std::vector<Endpoint> endpoints = account_.endpoints;
+  if (endpoints.empty()) {
+    endpoints.push_back({account_.url.host, account_.url.port, account_.url.tls});
+  }
+  Result<std::unique_ptr<ServerStream>> stream = Status::invalid_input("no server to connect to");
+  Endpoint endpoint;
+  for (const Endpoint& e : endpoints) {
+    stream = ServerStream::connect(e.host, e.port, account_.timeouts);
+    if (stream.is_ok()) {
+      endpoint = e;
+      break;
+    }
+  }
   if (!stream.is_ok()) {
     stop(stream.status(), kExTempFail);
     return summary_;
@@ -277,7 +289,7 @@ FetchSummary Runner::run() {
       config.sasl_mechanism = account_.url.auth.mechanism;
       break;
   }
-  const bool implicit = account_.url.tls == PopUrl::TlsMode::kImplicit;
+  const bool implicit = endpoint.tls == PopUrl::TlsMode::kImplicit;
   config.tls = implicit                      ? pop3::TlsRequirement::kImplicit
                : account_.insecure_plaintext ? pop3::TlsRequirement::kNone
                                              : pop3::TlsRequirement::kStartTls;

@@ -16,6 +16,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/result.h"
 #include "base/secret.h"
@@ -43,8 +44,21 @@ struct FetchPolicy {
   std::optional<uint32_t> limit;       // fetch at most this many new messages per run
 };
 
+// A server to connect to, when it is not the URL's own host (SRV discovery, RFC 6186).
+struct Endpoint {
+  std::string host;
+  uint16_t port = kPopsPort;
+  PopUrl::TlsMode tls = PopUrl::TlsMode::kImplicit;
+};
+
 struct FetchAccount {
+  // The account: its canonical form keys the state file, and its host is the name the server
+  // certificate must carry.
   PopUrl url;
+  // Where to connect, tried in order until one answers; empty: the URL's host and port. With
+  // SRV discovery the certificate is still checked against url.host, the source domain, never
+  // the SRV target (RFC 6186 §4, RFC 7817 §3: the DNS answer is not authenticated).
+  std::vector<Endpoint> endpoints;
   Secret password;
   Target target;
   FetchPolicy policy;
@@ -63,6 +77,9 @@ struct FetchSummary {
   uint32_t skipped = 0;     // over max_octets, or beyond the limit
   uint32_t errors = 0;      // messages that failed (RETR -ERR or delivery)
   std::string first_error;  // for the summary line
+  // Things the user should know that did not stop the run (R2449-6.7-d: a keep policy the
+  // server's EXPIRE defeats; PR-C-11: a fall-back to lock-step), one sentence each.
+  std::vector<std::string> warnings;
   // How the run ended: OK, or why it stopped.
   Status status;
   // sysexits(3): 0; EX_TEMPFAIL 75 (network, [IN-USE], [LOGIN-DELAY], [SYS/TEMP], temporary

@@ -14,6 +14,27 @@ bool is_safe(char c) {
          c == '_' || c == '-' || c == '@';
 }
 
+// $VARIABLE when it is an absolute path (the spec says to ignore a relative one), else
+// $HOME + fallback; nullopt when neither is absolute. Without trailing slashes.
+std::optional<std::string> xdg_base(const EnvLookup& env, const char* variable,
+                                    std::string_view fallback) {
+  std::string base;
+  auto xdg = env(variable);
+  if (xdg.has_value() && xdg->starts_with('/')) {
+    base = *xdg;
+  } else {
+    auto home = env("HOME");
+    if (!home.has_value() || !home->starts_with('/')) {
+      return std::nullopt;
+    }
+    base = *home + std::string(fallback);
+  }
+  while (base.size() > 1 && base.ends_with('/')) {
+    base.pop_back();
+  }
+  return base;
+}
+
 }  // namespace
 
 EnvLookup process_environment() {
@@ -31,28 +52,28 @@ std::string state_file_name(std::string_view canonical_url) {
 }
 
 Result<std::string> default_state_path(const PopUrl& url, const EnvLookup& env) {
-  std::string base;
-  auto xdg = env("XDG_STATE_HOME");
-  if (xdg.has_value() && xdg->starts_with('/')) {
-    base = *xdg;
-  } else {
-    auto home = env("HOME");
-    if (!home.has_value() || !home->starts_with('/')) {
-      return Status::invalid_input(
-          "cannot place the fetch state file: neither XDG_STATE_HOME nor HOME is an absolute "
-          "path; name the file with --state");
-    }
-    base = *home + "/.local/state";
-  }
-  while (base.size() > 1 && base.ends_with('/')) {
-    base.pop_back();
+  std::optional<std::string> base = xdg_base(env, "XDG_STATE_HOME", "/.local/state");
+  if (!base) {
+    return Status::invalid_input(
+        "cannot place the fetch state file: neither XDG_STATE_HOME nor HOME is an absolute "
+        "path; name the file with --state");
   }
   std::string name = state_file_name(to_string(url));
   if (name.size() > kMaxNameLength) {
     return Status::invalid_input(
         "the account's URL is too long to name its fetch state file; name the file with --state");
   }
-  return base + "/poplar/fetch/" + name + ".state";
+  return *base + "/poplar/fetch/" + name + ".state";
+}
+
+Result<std::string> default_account_file(const EnvLookup& env) {
+  std::optional<std::string> base = xdg_base(env, "XDG_CONFIG_HOME", "/.config");
+  if (!base) {
+    return Status::invalid_input(
+        "cannot find the account file: neither XDG_CONFIG_HOME nor HOME is an absolute path; "
+        "name the file with -c");
+  }
+  return *base + "/poplar/fetch.toml";
 }
 
 }  // namespace poplar::fetch

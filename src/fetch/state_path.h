@@ -1,4 +1,8 @@
-// Where a fetch account's state file lives when --state does not say:
+// Where `poplar fetch` keeps its files when nothing says otherwise (XDG Base Directory spec).
+//
+// The account file: $XDG_CONFIG_HOME/poplar/fetch.toml, or $HOME/.config/poplar/fetch.toml.
+//
+// A fetch account's state file, when --state does not say:
 //   $XDG_STATE_HOME/poplar/fetch/<name>.state, or $HOME/.local/state/poplar/fetch/<name>.state
 // when XDG_STATE_HOME is unset, empty or relative (the XDG Base Directory spec says to ignore a
 // relative value). <name> is the canonical URL (fetch/pop_url.h) with every octet outside
@@ -34,5 +38,9 @@ std::string state_file_name(std::string_view canonical_url);
 // when the file name would be longer than NAME_MAX allows (then --state must name the file).
 Result<std::string> default_state_path(const PopUrl& url,
                                        const EnvLookup& env = process_environment());
+
+// The account file read by `poplar fetch` without -c. Errors: kInvalidInput when neither
+// XDG_CONFIG_HOME (absolute) nor HOME (absolute) is set.
+Result<std::string> default_account_file(const EnvLookup& env = process_environment());
 
 }  // namespace poplar::fetch

@@ -65,5 +65,15 @@ TEST(StatePathTest, TooLongANameIsRefused) {
   EXPECT_NE(path.status().message().find("too long"), std::string::npos);
 }
 
+TEST(StatePathTest, AccountFileFollowsXdgConfigHome) {
+  EXPECT_EQ(*default_account_file(fake_env({{"XDG_CONFIG_HOME", "/cfg/"}, {"HOME", "/home/a"}})),
+            "/cfg/poplar/fetch.toml");
+  EXPECT_EQ(*default_account_file(fake_env({{"XDG_CONFIG_HOME", "rel"}, {"HOME", "/home/a"}})),
+            "/home/a/.config/poplar/fetch.toml");
+  auto none = default_account_file(fake_env({}));
+  ASSERT_FALSE(none.is_ok());
+  EXPECT_NE(none.status().message().find("-c"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace poplar::fetch
