@@ -51,10 +51,17 @@ int exit_code_of_local(const Status& status) {
 class Runner final : public pop3::ClientEvents {
  public:
   Runner(const FetchAccount& account, FetchState& state, int64_t now_unix,
-         const ProgressFn& progress)
-      : account_(account), state_(state), now_(now_unix), progress_(progress) {}
+         const ProgressFn& progress, bool allow_pipelining)
+      : account_(account),
+        state_(state),
+        now_(now_unix),
+        progress_(progress),
+        allow_pipelining_(allow_pipelining) {}
 
   FetchSummary run();
+  // The session failed with a protocol error while commands were pipelined: the server may
+  // mis-order pipelined responses (PR-C-11), and a lock-step session may work.
+  bool pipelining_broke() const { return pipelining_broke_; }
 
  private:
   void on_listing(std::span<const pop3::ListedMessage> messages) override;
@@ -67,6 +74,7 @@ class Runner final : public pop3::ClientEvents {
   Result<store::MessageWriterPtr> begin_delivery();
   void message_failed(const std::string& what, int exit_code);
   void stop(Status status, int exit_code);
+  void warn_about_expire();
   const pop3::ListedMessage* listed(uint32_t number) const;
 
   const FetchAccount& account_;
@@ -82,6 +90,8 @@ class Runner final : public pop3::ClientEvents {
   std::unordered_set<uint32_t> delete_requested_;
   std::vector<uint32_t> deleted_ok_;
   int message_exit_code_ = kExOk;
+  bool allow_pipelining_;
+  bool pipelining_broke_ = false;
 };
 
 const pop3::ListedMessage* Runner::listed(uint32_t number) const {
@@ -110,7 +120,27 @@ void Runner::message_failed(const std::string& what, int exit_code) {
   }
 }
 
+// R2449-6.7-d: a server that announces EXPIRE may delete mail on its own schedule, whatever
+// the keep policy says; the user should know before relying on it.
+void Runner::warn_about_expire() {
+  const std::optional<uint32_t> expire = session_->expire_days();
+  if (!expire) {
+    return;
+  }
+  const auto& policy = account_.policy;
+  if (policy.keep == FetchPolicy::Keep::kKeep && *expire == 0) {
+    summary_.warnings.push_back(
+        "the server announces EXPIRE 0: it deletes messages once they are retrieved, so "
+        "keeping them on the server cannot work");
+  } else if (policy.keep == FetchPolicy::Keep::kKeepDays && policy.keep_days >= *expire) {
+    summary_.warnings.push_back("--keep-days " + std::to_string(policy.keep_days) +
+                                " is not shorter than the server's EXPIRE " +
+                                std::to_string(*expire) + ": the server may delete messages first");
+  }
+}
+
 void Runner::on_listing(std::span<const pop3::ListedMessage> messages) {
+  warn_about_expire();
   messages_.assign(messages.begin(), messages.end());
   summary_.listed = static_cast<uint32_t>(messages_.size());
   const bool keeps = account_.policy.keep != FetchPolicy::Keep::kDelete;
@@ -294,6 +324,7 @@ FetchSummary Runner::run() {
                : account_.insecure_plaintext ? pop3::TlsRequirement::kNone
                                              : pop3::TlsRequirement::kStartTls;
   config.allow_plaintext_password = account_.insecure_plaintext;
+  config.allow_pipelining = allow_pipelining_;
 
   pop3::ClientSession session(std::move(config), *this, SystemRandom::instance());
   session_ = &session;
@@ -348,6 +379,8 @@ FetchSummary Runner::run() {
         writer_.reset();
         if (session.failed()) {
           const pop3::ClientFailure& f = session.failure();
+          pipelining_broke_ =
+              f.kind == pop3::FailureKind::kProtocol && session.failed_while_pipelining();
           stop(Status::error(ErrorCode::kUnavailable, f.reason), exit_code_of_failure(f.kind));
         }
         if (session.quit_ok()) {
@@ -424,8 +457,20 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     (void)store::maildir::clean_stale_tmp_files(store::fs::posix_file_system(),
                                                 account.target.where);
   }
-  Runner runner(account, *state, now_unix, progress);
+  Runner runner(account, *state, now_unix, progress, /*allow_pipelining=*/true);
   FetchSummary summary = runner.run();
+  if (runner.pipelining_broke()) {
+    // PR-C-11: some servers mis-order or merge responses to pipelined commands (wildduck#950).
+    // What was delivered is recorded, so a second, lock-step session fetches only the rest.
+    Runner lock_step(account, *state, now_unix, progress, /*allow_pipelining=*/false);
+    FetchSummary second = lock_step.run();
+    second.warnings.push_back("the server broke pipelining (" + summary.status.message() +
+                              "); fetched again one command at a time");
+    second.fetched += summary.fetched;
+    second.fetched_octets += summary.fetched_octets;
+    second.errors += summary.errors;
+    summary = std::move(second);
+  }
   if (Status closed = state->close(); !closed.is_ok() && summary.status.is_ok()) {
     summary.status = closed;
     summary.exit_code = exit_code_of_local(closed);
