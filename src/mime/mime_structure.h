@@ -13,6 +13,7 @@
 // no dot-stuffing). Each extent also has its wire size: the octets a client receives for it,
 // every line end as CRLF and a CRLF added when it does not end with one (the rule of
 // store/crlf_size.h), dot-stuffing not counted. PART's `octets` is that wire size.
+// mime/extent_reader.h streams one extent through the message's sequential reader.
 //
 // The boundary scan is Poplar's own (RFC 2046 §5.1.1, with GMime's leniencies); the field values
 // are read with GMime 3 (content_fields.h). GMime's parser is not used for the structure: it
