@@ -6,10 +6,21 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
   enum class Where { kCode, kComment, kBasic, kLiteral, kMultiBasic, kMultiLiteral };
   Where where = Where::kCode;
   size_t line = 1;
+  // The last character of code that is not a space or tab ('\n' at the start of a line). A
+  // quote opens a string only where TOML lets one begin: a key at the start of a line or after
+  // '.', '[' or '{' or ',', a value after '=' or inside an array. Anywhere else (`a = 2"x"`)
+  // it is a syntax error, which toml++ may scan past as bare text, so what follows is checked
+  // as code (fuzz_fetch_accounts found `url = 2"...<non-ASCII>"` reaching the unreachable).
+  char last_code = '\n';
+  auto string_may_begin = [&] {
+    return last_code == '\n' || last_code == '=' || last_code == '[' || last_code == ',' ||
+           last_code == '{' || last_code == '.';
+  };
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (c == '\n') {
       ++line;
+      last_code = '\n';
       if (where == Where::kComment || where == Where::kBasic || where == Where::kLiteral) {
         where = Where::kCode;  // single-line strings cannot span lines; toml++ reports that
       }
@@ -23,6 +34,8 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
         }
         if (c == '#') {
           where = Where::kComment;
+        } else if ((c == '"' || c == '\'') && !string_may_begin()) {
+          last_code = c;  // not a string: the rest of the line stays code
         } else if (c == '"') {
           if (text.substr(i, 3) == "\"\"\"") {
             where = Where::kMultiBasic;
@@ -37,6 +50,8 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
           } else {
             where = Where::kLiteral;
           }
+        } else if (c != ' ' && c != '\t' && c != '\r') {
+          last_code = c;
         }
         break;
       case Where::kComment:
@@ -48,11 +63,13 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
           }
         } else if (c == '"') {
           where = Where::kCode;
+          last_code = '"';
         }
         break;
       case Where::kLiteral:
         if (c == '\'') {
           where = Where::kCode;
+          last_code = '\'';
         }
         break;
       case Where::kMultiBasic:
@@ -67,6 +84,7 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
           }
           i += 2;
           where = Where::kCode;
+          last_code = '"';
         }
         break;
       case Where::kMultiLiteral:
@@ -76,6 +94,7 @@ Status check_non_ascii_outside_strings(std::string_view text, const std::string&
           }
           i += 2;
           where = Where::kCode;
+          last_code = '\'';
         }
         break;
     }

@@ -24,6 +24,22 @@ TEST(TomlGuardTest, NonAsciiOutsideStringsIsRefusedWithItsLine) {
   EXPECT_FALSE(check_non_ascii_outside_strings("a = '''x'''é\n", "t.toml").is_ok());
 }
 
+TEST(TomlGuardTest, StringsWhereTomlAllowsThemStillCount) {
+  for (const char* text :
+       {"a = [\n  \"é\",\n  'é' ]\n", "t = {x = \"é\", y = 'é'}\n", "[\"é\".'é']\n", "[[\"é\"]]\n",
+        "a.\"é\" = 1\n", "a = \"x\" # é\r\nb = \"é\"\r\n"}) {
+    EXPECT_TRUE(check_non_ascii_outside_strings(text, "t.toml").is_ok()) << text;
+  }
+}
+
+TEST(TomlGuardTest, AQuoteWhereNoStringCanBeginOpensNone) {
+  // Found by fuzz_fetch_accounts: toml++ scanned `2"...` as bare text up to the non-ASCII
+  // character and reached __builtin_unreachable().
+  EXPECT_FALSE(check_non_ascii_outside_strings("url = 2\"htp:`-0\xd1\x84\"\n", "t.toml").is_ok());
+  EXPECT_FALSE(check_non_ascii_outside_strings("a = x'\xd1\x84'\n", "t.toml").is_ok());
+  EXPECT_FALSE(check_non_ascii_outside_strings("a = \"x\"\"\xd1\x84\"\n", "t.toml").is_ok());
+}
+
 TEST(TomlGuardTest, ParseConfigRefusesTheInputThatCrashedToml) {
   // Found by fuzz_config: toml++ 3.3 reached __builtin_unreachable() on this.
   auto config = parse_config("hostname = \"x\"\n\xd2\x93rg = 1\n", "t.toml", "/tmp");
