@@ -173,7 +173,19 @@ class _Session:
         return line.rstrip(b"\r").decode("latin-1")
 
     def retr_behind(self):
-        """True when a complete RETR already waits in the input (pipelined behind this one)."""
+        """True when a complete RETR waits in the input (pipelined behind this one). Waits a
+        moment for it, so a pipelining client split across TCP segments still meets the race;
+        a lock-step client sends nothing more and costs this wait once per RETR."""
+        if b"\n" not in self.buf:
+            self.conn.settimeout(0.2)
+            try:
+                data = self.conn.recv(4096)
+                if data:
+                    self.buf += data
+            except socket.timeout:
+                pass
+            finally:
+                self.conn.settimeout(30)
         return b"\n" in self.buf and self.buf[:5].upper() == b"RETR "
 
     def record(self, line):
