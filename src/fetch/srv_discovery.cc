@@ -205,9 +205,11 @@ void append_weighted(std::vector<const SrvRecord*> group, PopUrl::TlsMode tls,
       // RFC 2782 draws from [0, sum]. A draw of 0 picks the first weight-0 record: the "very
       // small chance" the RFC gives them. Without weight-0 records the draw is from [1, sum]
       // instead, or 0 would favour the first record by one unit (weights 1 and 1 would go 2:1).
-      // sum <= 65535 * 65535 (a message holds fewer than 65536 records), so sum + 1 fits.
+      // A message holds fewer than 65536 records, so sum + 1 <= 65535 * 65535 + 1 fits in 32
+      // bits; the cap only keeps a caller's longer list from wrapping the bound to 0.
       bool has_zero = group.front()->weight == 0;
-      uint32_t bound = static_cast<uint32_t>(has_zero ? sum + 1 : sum);
+      uint32_t bound =
+          static_cast<uint32_t>(std::min<uint64_t>(has_zero ? sum + 1 : sum, UINT32_MAX));
       uint64_t draw = std::min<uint64_t>(random_below(bound), bound - 1) + (has_zero ? 0 : 1);
       uint64_t running = 0;
       for (chosen = 0; chosen < group.size(); ++chosen) {
