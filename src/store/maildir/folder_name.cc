@@ -222,6 +222,7 @@ std::string encode_modified_utf7(std::string_view utf8) {
 Result<std::string> decode_modified_utf7(std::string_view mutf7) {
   std::string out;
   size_t pos = 0;
+  size_t run_end = std::string_view::npos;  // just after the last encoded run
   while (pos < mutf7.size()) {
     const char c = mutf7[pos];
     if (c != '&') {
@@ -238,9 +239,16 @@ Result<std::string> decode_modified_utf7(std::string_view mutf7) {
     }
     if (end == pos + 1) {
       out.push_back('&');
-    } else if (Status decoded = decode_run(mutf7.substr(pos + 1, end - pos - 1), &out);
-               !decoded.is_ok()) {
-      return decoded;
+    } else {
+      // The encoder makes one run of consecutive characters, never two back to back.
+      if (run_end == pos) {
+        return Status::invalid_input("modified UTF-7: two encoded runs back to back");
+      }
+      if (Status decoded = decode_run(mutf7.substr(pos + 1, end - pos - 1), &out);
+          !decoded.is_ok()) {
+        return decoded;
+      }
+      run_end = end + 1;
     }
     pos = end + 1;
   }

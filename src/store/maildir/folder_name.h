@@ -84,8 +84,9 @@ std::string_view folder_leaf(std::string_view wire_name);
 // modified BASE64 (',' for '/', no '=' padding) of its UTF-16BE code units, and '-'.
 // REQUIRES for encode: valid UTF-8 (parse_folder_name checks it first).
 std::string encode_modified_utf7(std::string_view utf8);
-// Strict decoding: kInvalidInput for a '&' run without its '-', characters outside the
-// alphabet, non-zero or too many padding bits, unpaired surrogates, and encoded printable ASCII.
+// Strict decoding, so that what decodes re-encodes to the same text: kInvalidInput for a '&'
+// run without its '-', characters outside the alphabet, non-zero or too many padding bits,
+// unpaired surrogates, encoded printable ASCII, and two encoded runs back to back.
 Result<std::string> decode_modified_utf7(std::string_view mutf7);
 
 }  // namespace poplar::store::maildir

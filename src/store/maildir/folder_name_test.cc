@@ -66,8 +66,8 @@ TEST(FolderNameTest, ModifiedUtf7FollowsRfc3501) {
 }
 
 TEST(FolderNameTest, DecodingIsStrict) {
-  for (std::string_view bad :
-       {"&U,BTFw", "&U,BTF-", "&AGE-", "&ZeV!-", "&2D0-", "&3gA-", "\x7f", "a\tb", "&U,BTFx-"}) {
+  for (std::string_view bad : {"&U,BTFw", "&U,BTF-", "&AGE-", "&ZeV!-", "&2D0-", "&3gA-", "\x7f",
+                               "a\tb", "&U,BTFx-", "&APw-&APw-"}) {
     EXPECT_FALSE(decode_modified_utf7(bad).is_ok()) << bad;
   }
 }
