@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "store/message_flags.h"
 #include "store/message_reader.h"
 
 namespace poplar::store {
@@ -33,6 +34,12 @@ struct MessageInfo {
   // names, so a snapshot of 100,000 messages does not cost 100,000 allocations): the view is
   // valid exactly as long as the Maildrop that returned it lives. Copy it to keep it longer.
   std::string_view uidl;
+};
+
+// One message's new flags for commit_update(): the whole set it is to have, not a difference.
+struct FlagChange {
+  size_t index = 0;  // into messages()
+  MessageFlags flags;
 };
 
 class Maildrop {
@@ -52,6 +59,27 @@ class Maildrop {
   // call after a crash is safe. Errors: kTemporary when some could not be removed (the others
   // are still removed; the message says how many failed).
   virtual Status commit_update(std::span<const size_t> deletions) = 0;
+
+  // The message's flags as the snapshot found them (after a successful commit_update() with
+  // changes, as they are now). Cheap: no body is read, and a Maildir reads at most its small
+  // keywords file, once. Default (a backend without flags): none. An index out of range: none.
+  virtual MessageFlags flags(size_t /*index*/) const { return {}; }
+
+  // UPDATE with flag changes (POP4.md "When changes take effect"): removes the messages at
+  // `deletions` as above and gives each message of `changes` exactly the flags there. A message
+  // both removed and changed is just removed; of two changes to one message the last counts.
+  // A change to a message that vanished is skipped, like a removal of it; repeating the call
+  // is safe. Errors: kInvalidInput (an index out of range: nothing is changed), kLimit (the
+  // backend cannot hold that many distinct keywords: nothing is changed), kTemporary (some
+  // could not be applied; the others are), kUnavailable (a backend without flags, when
+  // `changes` is not empty). The default is that backend: it removes when `changes` is empty.
+  virtual Status commit_update(std::span<const size_t> deletions,
+                               std::span<const FlagChange> changes) {
+    if (!changes.empty()) {
+      return Status::error(ErrorCode::kUnavailable, "this store keeps no message flags");
+    }
+    return commit_update(deletions);
+  }
 };
 
 using MaildropPtr = std::unique_ptr<Maildrop>;

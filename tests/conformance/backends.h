@@ -11,7 +11,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "store/maildir/maildir_store.h"
 #include "store/memory/memory_store.h"
@@ -79,6 +82,24 @@ class MemoryBackend : public Backend {
  private:
   store::memory::MemoryStore store_;
   int locations_ = 0;
+};
+
+// Every backend the typed suites run against; a new backend joins by adding one type here.
+using AllBackends = ::testing::Types<MaildirBackend, MaildirSizedNamesBackend, MemoryBackend>;
+
+// Readable test names: Store/StoreConformanceTest/Maildir.CommitIsIdempotent.
+class BackendNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {  // NOLINT: the name GoogleTest looks for
+    if constexpr (std::is_same_v<T, MaildirBackend>) {
+      return "Maildir";
+    } else if constexpr (std::is_same_v<T, MaildirSizedNamesBackend>) {
+      return "MaildirSizedNames";
+    } else {
+      return "Memory";
+    }
+  }
 };
 
 }  // namespace poplar::conformance

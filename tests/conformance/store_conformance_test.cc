@@ -1,12 +1,11 @@
 // The store conformance suite: what every MailStore backend must do, whatever it stores
 // messages in (DESIGN.md §4, RFC 1939 §4, §6, §7, §11). Each test runs once per backend in
-// backends.h; a new backend joins by adding one type to AllBackends below.
+// backends.h; a new backend joins by adding one type to AllBackends (backends.h).
 // Must never: use anything but the MailStore interface and the Backend hooks. Single-threaded.
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "backends.h"
@@ -403,23 +402,6 @@ REGISTER_TYPED_TEST_SUITE_P(StoreConformanceTest, NewLocationIsAnEmptyMaildrop,
                             MailArrivingDuringASessionAppearsInTheNextOne,
                             MessageRemovedBehindTheSessionsBackIsNotFound,
                             UidlViewsStayValidAndUnchangedForTheWholeSession);
-
-using AllBackends = ::testing::Types<MaildirBackend, MaildirSizedNamesBackend, MemoryBackend>;
-
-// Readable test names: Store/StoreConformanceTest/Maildir.CommitIsIdempotent.
-class BackendNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {  // NOLINT: the name GoogleTest looks for
-    if constexpr (std::is_same_v<T, MaildirBackend>) {
-      return "Maildir";
-    } else if constexpr (std::is_same_v<T, MaildirSizedNamesBackend>) {
-      return "MaildirSizedNames";
-    } else {
-      return "Memory";
-    }
-  }
-};
 
 INSTANTIATE_TYPED_TEST_SUITE_P(Store, StoreConformanceTest, AllBackends, BackendNames);
 

@@ -38,6 +38,8 @@
 #include "store/maildir/file_message_reader.h"
 #include "store/maildir/file_name.h"
 #include "store/maildir/index_file.h"
+#include "store/maildir/info_flags.h"
+#include "store/maildir/keywords_file.h"
 #include "store/maildir/maildir_store.h"
 #include "store/maildir/uidl.h"
 
@@ -794,15 +796,111 @@ Result<MessageReaderPtr> MaildirMaildrop::open_message(size_t index) {
 }
 
 Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
-  for (size_t index : deletions) {
-    if (index >= slots_.size()) {
-      return Status::invalid_input("message index out of range");
+  return commit_update(deletions, {});
+}
+
+void MaildirMaildrop::CommitTally::fail(const Status& status) {
+  ++failed;
+  if (first_error.empty()) {
+    first_error = status.message();
+  }
+}
+
+const KeywordTable* MaildirMaildrop::keyword_table() const {
+  if (!keywords_read_) {
+    keywords_read_ = true;
+    Result<KeywordTable> read = read_keywords_file(fs_, root_);
+    if (read.is_ok()) {
+      keywords_ = std::move(read).value();
+    } else {
+      // Keyword letters then read as unknown letters; commit_update() reads the file again.
+      log::warning("maildir-keywords-unreadable")
+          .kv("path", root_)
+          .kv("error", read.status().message());
     }
   }
-  std::optional<Relocator> relocator;
-  size_t failed = 0;
-  bool changed[2] = {false, false};  // directories whose entries this call changed
-  std::string first_error;
+  return keywords_ ? &*keywords_ : nullptr;
+}
+
+MessageFlags MaildirMaildrop::flags(size_t index) const {
+  if (index >= slots_.size()) {
+    return {};
+  }
+  std::string_view letters = info_letters(name_of(slots_[index]));
+  if (letters.empty()) {
+    return {};  // mail in new/, and read mail without flags: no allocation, no file read
+  }
+  return flags_from_letters(letters, has_keyword_letters(letters) ? keyword_table() : nullptr);
+}
+
+bool MaildirMaildrop::taken_by_other(size_t index, Subdir dir, std::string_view name) const {
+  // Only a file with the same base name can have that name, and those are neighbours in slot
+  // order (the same walk as find_moved()).
+  std::string_view base = base_of(slots_[index]);
+  for (size_t j = index; j-- > 0 && base_of(slots_[j]) == base;) {
+    if (!slots_[j].removed && slots_[j].dir == dir && name_of(slots_[j]) == name) {
+      return true;
+    }
+  }
+  for (size_t j = index + 1; j < slots_.size() && base_of(slots_[j]) == base; ++j) {
+    if (!slots_[j].removed && slots_[j].dir == dir && name_of(slots_[j]) == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Decides every rename before anything is changed, so that a keyword limit or an unreadable
+// keywords file changes nothing at all; then makes the new keyword letters durable, before any
+// name uses them.
+Status MaildirMaildrop::plan_renames(std::span<const size_t> deletions,
+                                     std::span<const FlagChange> changes,
+                                     std::vector<Rename>* renames) {
+  if (changes.empty()) {
+    return Status::ok();
+  }
+  Result<KeywordTable> read = read_keywords_file(fs_, root_);
+  if (!read.is_ok()) {
+    return Status::temporary("nothing changed: the keywords file cannot be read: " +
+                             read.status().message());
+  }
+  KeywordTable table = std::move(read).value();
+  std::vector<bool> settled(slots_.size(), false);  // removed, or its last change is planned
+  for (size_t index : deletions) {
+    settled[index] = true;
+  }
+  for (size_t k = changes.size(); k-- > 0;) {  // the last change of a message counts
+    const FlagChange& change = changes[k];
+    if (settled[change.index] || slots_[change.index].removed) {
+      continue;
+    }
+    settled[change.index] = true;
+    std::string_view name = name_of(slots_[change.index]);
+    std::string_view old_letters = info_letters(name);
+    if (flags_from_letters(old_letters, &table) == change.flags) {
+      continue;  // already so (or done by an earlier call): nothing to rename
+    }
+    Result<std::string> letters = letters_for(change.flags, old_letters, table);
+    if (!letters.is_ok()) {
+      return letters.status();  // kLimit: nothing has been changed yet
+    }
+    renames->push_back(Rename{change.index, name_with_letters(base_name(name), *letters)});
+  }
+  if (table.changed()) {
+    Status written = write_keywords_file(fs_, root_, table);
+    if (!written.is_ok()) {
+      return Status::temporary("nothing changed: the keywords file cannot be written: " +
+                               written.message());
+    }
+  }
+  keywords_ = std::move(table);  // flags() reads the letters the new names use
+  keywords_read_ = true;
+  std::reverse(renames->begin(), renames->end());  // in the order they were asked for
+  return Status::ok();
+}
+
+void MaildirMaildrop::remove_messages(std::span<const size_t> deletions, Relocator& relocator,
+                                      CommitTally& tally) {
   for (size_t index : deletions) {
     Slot& slot = slots_[index];
     if (slot.removed) {
@@ -811,10 +909,7 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
     Status status = fs_.unlink(path_of(slot));
     if (status.code() == ErrorCode::kNotFound) {
       // Moved (flags, new/ → cur/) or already removed by someone else.
-      if (!relocator) {
-        relocator.emplace(*this);
-      }
-      Result<bool> moved = find_moved(*relocator, index);
+      Result<bool> moved = find_moved(relocator, index);
       if (!moved.is_ok()) {
         status = moved.status();
       } else if (*moved) {
@@ -829,17 +924,96 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
     if (status.is_ok()) {
       slot.removed = true;
       unsynced_[index_of(slot.dir)] = true;
-      changed[index_of(slot.dir)] = true;
+      tally.changed[index_of(slot.dir)] = true;
     } else {
-      ++failed;
-      if (first_error.empty()) {
-        first_error = status.message();
-      }
+      tally.fail(status);
       log::warning("maildir-unlink-failed").kv("path", root_).kv("error", status.message());
     }
   }
+}
 
-  // Make the removals durable before reporting success: a client told +OK forgets the UIDLs.
+Status MaildirMaildrop::rename_one(Rename& rename, Relocator& relocator) {
+  Slot& slot = slots_[rename.index];
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (slot.dir == Subdir::kCur && name_of(slot) == rename.name) {
+      return Status::ok();  // an earlier call (or attempt) did it
+    }
+    if (taken_by_other(rename.index, Subdir::kCur, rename.name)) {
+      // rename(2) would replace that file: another copy of this message, but a file all the
+      // same, and this store never removes a file it was not asked to.
+      return Status::temporary(path_of(Subdir::kCur, rename.name) +
+                               " already exists (a duplicate base name): flags not changed");
+    }
+    const Subdir from_dir = slot.dir;
+    Status status = fs_.rename(path_of(slot), path_of(Subdir::kCur, rename.name));
+    if (status.is_ok()) {
+      unsynced_[index_of(from_dir)] = true;
+      unsynced_[index_of(Subdir::kCur)] = true;
+      return relocate(slot, Subdir::kCur, rename.name);
+    }
+    if (status.code() != ErrorCode::kNotFound || attempt > 0) {
+      return status;
+    }
+    // Moved by another program (or by this one before a crash): rename it from where it is,
+    // keeping the letters the other program set that Poplar does not know.
+    Result<bool> moved = find_moved(relocator, rename.index);
+    if (!moved.is_ok()) {
+      return moved.status();
+    }
+    if (!*moved) {
+      return Status::ok();  // vanished: skipped, like a removal of it
+    }
+    std::string_view old_letters = info_letters(name_of(slot));
+    MessageFlags wanted = flags_from_letters(info_letters(rename.name), &*keywords_);
+    Result<std::string> letters = letters_for(wanted, old_letters, *keywords_);
+    if (!letters.is_ok()) {
+      return letters.status();  // cannot happen: every keyword got its letter when planned
+    }
+    rename.name = name_with_letters(base_of(slot), *letters);
+  }
+  return Status::ok();
+}
+
+void MaildirMaildrop::rename_messages(std::span<Rename> renames, Relocator& relocator,
+                                      CommitTally& tally) {
+  for (Rename& rename : renames) {
+    const Subdir before = slots_[rename.index].dir;
+    Status status = rename_one(rename, relocator);
+    if (status.is_ok()) {
+      tally.changed[index_of(before)] = true;
+      tally.changed[index_of(Subdir::kCur)] = true;
+    } else {
+      tally.fail(status);
+      log::warning("maildir-flags-not-changed").kv("path", root_).kv("error", status.message());
+    }
+  }
+}
+
+Status MaildirMaildrop::commit_update(std::span<const size_t> deletions,
+                                      std::span<const FlagChange> changes) {
+  for (size_t index : deletions) {
+    if (index >= slots_.size()) {
+      return Status::invalid_input("message index out of range");
+    }
+  }
+  for (const FlagChange& change : changes) {
+    if (change.index >= slots_.size()) {
+      return Status::invalid_input("message index out of range");
+    }
+  }
+  std::vector<Rename> renames;
+  Status planned = plan_renames(deletions, changes, &renames);
+  if (!planned.is_ok()) {
+    return planned;
+  }
+
+  Relocator relocator(*this);  // lists the directories only when a file is not where recorded
+  CommitTally tally;
+  remove_messages(deletions, relocator, tally);
+  rename_messages(renames, relocator, tally);
+
+  // Make the removals and renames durable before reporting success: a client told +OK forgets
+  // the UIDLs.
   std::string sync_error;
   for (Subdir dir : kSubdirs) {
     if (!unsynced_[index_of(dir)]) {
@@ -853,22 +1027,24 @@ Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {
     }
   }
 
-  if (changed[0] || changed[1]) {
-    // Drop the removed names. A directory changed here may also have been changed by another
-    // program meanwhile, which no stamp taken now could tell apart: the next login lists it.
+  if (tally.changed[0] || tally.changed[1]) {
+    // Drop the removed names and record the new ones. A directory changed here may also have
+    // been changed by another program meanwhile, which no stamp taken now could tell apart: the
+    // next login lists it (and finds every size in the index, by name).
     for (Subdir dir : kSubdirs) {
-      if (changed[index_of(dir)]) {
+      if (tally.changed[index_of(dir)]) {
         stamps_[index_of(dir)] = DirectoryStamp{};
       }
     }
     rewrite_index(stamps_);  // a failure here only costs a listing next login
   }
-  if (failed > 0) {
-    return Status::temporary(std::to_string(failed) + " of " + std::to_string(deletions.size()) +
-                             " messages not removed: " + first_error);
+  if (tally.failed > 0) {
+    return Status::temporary(std::to_string(tally.failed) + " of " +
+                             std::to_string(deletions.size() + renames.size()) +
+                             " removals and flag changes not made: " + tally.first_error);
   }
   if (!sync_error.empty()) {
-    return Status::temporary("removals may not be durable: " + sync_error);
+    return Status::temporary("removals or flag changes may not be durable: " + sync_error);
   }
   return Status::ok();
 }

@@ -11,17 +11,21 @@
 // What it keeps per message is 32 bytes: a MessageInfo (size and a UIDL view) and an 8-byte
 // Slot. The names stay in the one buffer they were read into (the index file's bytes, or the
 // names of the directory listings), and the UIDLs point into them, so a snapshot of 100,000
-// messages costs a few large allocations, not hundreds of thousands of small ones.
+// messages costs a few large allocations, not hundreds of thousands of small ones. Flags cost
+// nothing per message: flags() parses them from the name's info part when asked, and reads the
+// keywords file once, on the first keyword letter. commit_update() with flag changes renames
+// files atomically (docs/formats/maildir.md "Flags").
 //
-// Must never: read a body whose size is known (",W=" field or index); unlink a file that was
-// not asked for; hold the lock after a failed open (the lock is a member, released when the
-// half-built object dies).
+// Must never: read a body whose size is known (",W=" field or index); unlink or rename a file
+// that was not asked for; rename over an existing file; hold the lock after a failed open (the
+// lock is a member, released when the half-built object dies).
 //
 // Thread-safety: one thread at a time (Maildrop contract). open() may start one helper thread
 // of its own and joins it before returning.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -31,6 +35,7 @@
 #include "store/fs/file_system.h"
 #include "store/maildir/file_name.h"
 #include "store/maildir/index_file.h"
+#include "store/maildir/keywords_file.h"
 #include "store/maildrop.h"
 
 namespace poplar::store::maildir {
@@ -47,6 +52,12 @@ class MaildirMaildrop final : public Maildrop {
   const std::vector<MessageInfo>& messages() const override { return messages_; }
   Result<MessageReaderPtr> open_message(size_t index) override;
   Status commit_update(std::span<const size_t> deletions) override;
+  // Flag changes rename files (new/ → cur/ for messages still in new/) to `<base>:2,<letters>`
+  // (info_flags.h), after writing new keywords to the keywords file (keywords_file.h).
+  Status commit_update(std::span<const size_t> deletions,
+                       std::span<const FlagChange> changes) override;
+  // From the name's info letters; the keywords file is read on the first keyword letter.
+  MessageFlags flags(size_t index) const override;
 
  private:
   // Per message, parallel to messages_. 8 bytes; the base name is the name up to its first ':'.
@@ -60,6 +71,18 @@ class MaildirMaildrop final : public Maildrop {
 
   struct Candidate;
   class Relocator;
+  // What one commit_update() did and failed to do, for its result and the index rewrite.
+  struct CommitTally {
+    size_t failed = 0;
+    std::string first_error;
+    bool changed[2] = {false, false};  // directories whose entries the call changed
+    void fail(const Status& status);
+  };
+  // A flag change still to be made: slots_[index] gets the name `name` in cur/.
+  struct Rename {
+    size_t index;
+    std::string name;
+  };
   class SnapshotSink;
   // The CRLF size read from one file (the error, if any, is kept apart).
   struct ScanOutcome {
@@ -112,6 +135,16 @@ class MaildirMaildrop final : public Maildrop {
   // Finds the file of slots_[index] again after its recorded name vanished. Returns false when
   // no file with its base name is left.
   Result<bool> find_moved(Relocator& relocator, size_t index);
+  // The steps of commit_update().
+  Status plan_renames(std::span<const size_t> deletions, std::span<const FlagChange> changes,
+                      std::vector<Rename>* renames);
+  void remove_messages(std::span<const size_t> deletions, Relocator& relocator, CommitTally& tally);
+  void rename_messages(std::span<Rename> renames, Relocator& relocator, CommitTally& tally);
+  Status rename_one(Rename& rename, Relocator& relocator);
+  // True when a slot other than slots_[index] has the file `dir/name` (duplicate base names).
+  bool taken_by_other(size_t index, Subdir dir, std::string_view name) const;
+  // The keywords file as first read (null when it could not be read: a warning).
+  const KeywordTable* keyword_table() const;
 
   fs::FileSystem& fs_;
   const std::string root_;
@@ -133,6 +166,11 @@ class MaildirMaildrop final : public Maildrop {
   // new/ and cur/ held open for opening messages by name, from the first RETR or TOP on: a
   // session that only logs in holds no extra descriptors.
   fs::DirectoryPtr message_dirs_[2];
+  // The keywords file, read by flags() on the first keyword letter it meets (most maildrops
+  // have none, and a session that never asks for flags reads nothing), and replaced by the
+  // table commit_update() wrote.
+  mutable std::optional<KeywordTable> keywords_;
+  mutable bool keywords_read_ = false;
 };
 
 }  // namespace poplar::store::maildir

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -23,6 +24,7 @@ struct StoredMessage {
   std::string uidl;
   std::shared_ptr<const std::string> bytes;  // shared with snapshots; never modified
   uint64_t size_octets;
+  MessageFlags flags{};
 };
 
 struct Location {
@@ -103,6 +105,15 @@ class MemoryStore::Drop final : public Maildrop {
   }
 
   Status commit_update(std::span<const size_t> deletions) override {
+    return commit_update(deletions, {});
+  }
+
+  MessageFlags flags(size_t index) const override {
+    return index < snapshot_.size() ? snapshot_[index].flags : MessageFlags{};
+  }
+
+  Status commit_update(std::span<const size_t> deletions,
+                       std::span<const FlagChange> changes) override {
     std::unordered_set<std::string_view> doomed;
     for (size_t index : deletions) {
       if (index >= snapshot_.size()) {
@@ -110,9 +121,29 @@ class MemoryStore::Drop final : public Maildrop {
       }
       doomed.insert(snapshot_[index].uidl);
     }
+    std::unordered_map<std::string_view, const MessageFlags*> changed;  // the last change counts
+    for (const FlagChange& change : changes) {
+      if (change.index >= snapshot_.size()) {
+        return Status::invalid_input("message index out of range");
+      }
+      if (!doomed.contains(snapshot_[change.index].uidl)) {
+        changed[snapshot_[change.index].uidl] = &change.flags;
+      }
+    }
     std::lock_guard<std::mutex> guard(state_->mutex);
-    state_->locations[location_].remove_if(
-        [&](const StoredMessage& m) { return doomed.contains(m.uidl); });
+    Location& place = state_->locations[location_];
+    place.remove_if([&](const StoredMessage& m) { return doomed.contains(m.uidl); });
+    // A message removed behind the session's back is skipped, like a vanished Maildir file.
+    for (StoredMessage& m : place.messages) {
+      if (auto it = changed.find(m.uidl); it != changed.end()) {
+        m.flags = *it->second;
+      }
+    }
+    for (StoredMessage& m : snapshot_) {  // flags() shows what the store now holds
+      if (auto it = changed.find(m.uidl); it != changed.end()) {
+        m.flags = *it->second;
+      }
+    }
     return Status::ok();
   }
 

@@ -2,7 +2,8 @@
 // server wiring) and micro-benchmarks. It follows the Maildir backend's semantics exactly:
 // one exclusive lock per location (a second open gets kInUse until the first Maildrop dies),
 // snapshots fixed at open, sizes by the shared CRLF rule (store/crlf_size.h), commit_update()
-// that removes exactly the given messages and can be repeated. A location never used before is
+// that removes exactly the given messages and sets the given flags (any number of keywords) and
+// can be repeated. A location never used before is
 // an empty maildrop, like a new user's Maildir.
 //
 // Usage:
