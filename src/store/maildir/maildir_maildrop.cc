@@ -865,16 +865,21 @@ Status MaildirMaildrop::plan_renames(std::span<const size_t> deletions,
                              read.status().message());
   }
   KeywordTable table = std::move(read).value();
-  std::vector<bool> settled(slots_.size(), false);  // removed, or its last change is planned
+  std::vector<bool> settled(slots_.size(), false);  // removed, or its last change is found
   for (size_t index : deletions) {
     settled[index] = true;
   }
-  for (size_t k = changes.size(); k-- > 0;) {  // the last change of a message counts
-    const FlagChange& change = changes[k];
-    if (settled[change.index] || slots_[change.index].removed) {
+  std::vector<bool> counts(changes.size(), false);  // the last change of a message counts
+  for (size_t k = changes.size(); k-- > 0;) {
+    const size_t index = changes[k].index;
+    counts[k] = !settled[index] && !slots_[index].removed;
+    settled[index] = true;
+  }
+  for (size_t k = 0; k < changes.size(); ++k) {  // in order, so keywords get letters in order
+    if (!counts[k]) {
       continue;
     }
-    settled[change.index] = true;
+    const FlagChange& change = changes[k];
     std::string_view name = name_of(slots_[change.index]);
     std::string_view old_letters = info_letters(name);
     if (flags_from_letters(old_letters, &table) == change.flags) {
@@ -895,7 +900,6 @@ Status MaildirMaildrop::plan_renames(std::span<const size_t> deletions,
   }
   keywords_ = std::move(table);  // flags() reads the letters the new names use
   keywords_read_ = true;
-  std::reverse(renames->begin(), renames->end());  // in the order they were asked for
   return Status::ok();
 }
 
