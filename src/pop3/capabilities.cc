@@ -1,6 +1,7 @@
 // CAPA lines per state; see capabilities.h. No I/O.
 #include "pop3/capabilities.h"
 
+#include <string_view>
 #include <utility>
 
 #include "pop3/command_table.h"
@@ -24,7 +25,28 @@ bool condition_holds(CapaCondition when, const CapaState& now) {
   return false;
 }
 
+// POP4 abilities in the order POP4.md lists them ("X-POP4 FOLDERS FLAGS PARTS"); FOLDERS and
+// FLAGS get their rows here when they are built.
+struct Pop4Ability {
+  std::string_view name;
+  bool Pop4Abilities::*on;
+};
+constexpr Pop4Ability kPop4Abilities[] = {
+    {"PARTS", &Pop4Abilities::parts},
+};
+
 }  // namespace
+
+std::string pop4_capability(const Pop4Abilities& abilities) {
+  std::string line;
+  for (const Pop4Ability& ability : kPop4Abilities) {
+    if (abilities.*ability.on) {
+      line += line.empty() ? "X-POP4 " : " ";
+      line += ability.name;
+    }
+  }
+  return line;
+}
 
 std::vector<std::string> capabilities(const SessionConfig& config, const CapaState& now) {
   std::vector<std::string> lines;
@@ -49,6 +71,11 @@ std::vector<std::string> capabilities(const SessionConfig& config, const CapaSta
                                      : std::string("EXPIRE NEVER"));
   if (config.login_delay_s > 0) {  // RFC 2449 §6.5; global too, hence no "USER" suffix
     lines.push_back("LOGIN-DELAY " + std::to_string(config.login_delay_s));
+  }
+  // POP4.md: in AUTHORIZATION and TRANSACTION alike; RFC 2449 §9: a private tag starts "X-".
+  // No line at all when no ability is on: plain POP3 clients see no difference.
+  if (std::string pop4 = pop4_capability(config.pop4); !pop4.empty()) {
+    lines.push_back(std::move(pop4));
   }
   if (now.state == SessionState::kTransaction && !config.implementation.empty()) {
     lines.push_back("IMPLEMENTATION " + config.implementation);  // RFC 2449 §6.9

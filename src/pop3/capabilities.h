@@ -27,6 +27,10 @@ struct CapaState {
   std::vector<std::string> sasl_mechanisms;
 };
 
+// The POP4 line, "X-POP4 PARTS" (POP4.md "Discovery"): the abilities that are on, in the
+// profile's order; empty when none is.
+std::string pop4_capability(const Pop4Abilities& abilities);
+
 // One string per capability line, without CRLF, in a stable order.
 std::vector<std::string> capabilities(const SessionConfig& config, const CapaState& now);
 

@@ -31,6 +31,21 @@ TEST(CapabilitiesTest, DefaultsBeforeLogin) {
                                       "PIPELINING", "AUTH-RESP-CODE", "EXPIRE NEVER"}));
 }
 
+TEST(CapabilitiesTest, Pop4LineOnlyWithAnAbilityInBothStates) {
+  SessionConfig config;
+  EXPECT_EQ(pop4_capability(config.pop4), "");
+  for (SessionState state : {SessionState::kAuthorization, SessionState::kTransaction}) {
+    for (const std::string& line : capabilities(config, state)) {
+      EXPECT_NE(line.rfind("X-POP4", 0), 0u) << line;  // plain POP3 sees no difference
+    }
+  }
+  config.pop4.parts = true;
+  EXPECT_EQ(pop4_capability(config.pop4), "X-POP4 PARTS");
+  for (SessionState state : {SessionState::kAuthorization, SessionState::kTransaction}) {
+    EXPECT_TRUE(has(capabilities(config, state), "X-POP4 PARTS"));  // POP4.md: both states
+  }
+}
+
 TEST(CapabilitiesTest, ImplementationOnlyAfterLogin) {
   SessionConfig config;
   config.implementation = "Poplar-0.1";

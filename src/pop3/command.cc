@@ -2,6 +2,7 @@
 // error value, nothing asserts.
 #include "pop3/command.h"
 
+#include "base/ascii.h"
 #include "base/strict_number.h"
 #include "pop3/command_table.h"
 
@@ -57,11 +58,30 @@ SyntaxError parse_message_number(std::string_view word, CommandArgs& args) {
   return SyntaxError::kNone;
 }
 
+// RFC 3501 §9 section-part: nz-number *("." nz-number), each a 32-bit number without leading
+// zeros, so that equal sections are equal strings.
+bool is_section(std::string_view word) {
+  if (word.empty()) {
+    return false;
+  }
+  for (;;) {
+    size_t dot = word.find('.');
+    std::string_view number = word.substr(0, dot);
+    if (number.empty() || number[0] == '0' || !parse_u32(number)) {
+      return false;
+    }
+    if (dot == std::string_view::npos) {
+      return true;
+    }
+    word.remove_prefix(dot + 1);
+  }
+}
+
 }  // namespace
 
 SyntaxError parse_arguments(ArgGrammar grammar, std::string_view rest, bool had_separator,
                             CommandArgs& args) {
-  std::string_view words[2];
+  std::string_view words[3];
   size_t count = 0;
   SyntaxError e = SyntaxError::kNone;
   switch (grammar) {
@@ -139,6 +159,26 @@ SyntaxError parse_arguments(ArgGrammar grammar, std::string_view rest, bool had_
       }
       if (count > 1) {
         args.second = words[1];
+      }
+      return SyntaxError::kNone;
+    case ArgGrammar::kPart:
+      if ((e = split_words(rest, 1, 3, words, count)) != SyntaxError::kNone) {
+        return e;
+      }
+      if ((e = parse_message_number(words[0], args)) != SyntaxError::kNone) {
+        return e;
+      }
+      if (count > 1) {
+        if (!is_section(words[1])) {
+          return SyntaxError::kBadSection;
+        }
+        args.section = words[1];
+      }
+      if (count > 2) {
+        if (!ascii_iequals(words[2], "MIME")) {  // POP4.md: like IMAP's BODY[n.MIME]
+          return SyntaxError::kBadArgument;
+        }
+        args.mime = true;
       }
       return SyntaxError::kNone;
   }

@@ -40,6 +40,7 @@ enum class Command {
   kLang,  // RFC 6856 §3
   kLast,  // pre-RFC 1725; answered -ERR (SPEC PR-S-3)
   kXtnd,  // draft-hansen XTND XMIT/XLST, Historic; answered -ERR (SPEC PR-S-4)
+  kPart,  // POP4 PART (POP4.md "Part commands"); valid only with the PARTS ability on
 };
 
 // How the text after the keyword is read. One value per distinct grammar in RFC 1939/2449.
@@ -54,6 +55,7 @@ enum class ArgGrammar {
   kNameAndDigest,    // name digest (APOP)
   kMechanism,        // [mechanism [initial-response]] (AUTH, RFC 5034)
   kIgnored,          // anything; the command is refused whatever follows (XTND)
+  kPart,             // msg [section [MIME]] (POP4 PART; "MIME" in any case)
 };
 
 // Why a line could not be parsed, in the order the checks are made.
@@ -67,6 +69,7 @@ enum class SyntaxError {
   kBadMessageNumber,  // not a decimal number, 0, or more than 32 bits
   kBadLineCount,      // TOP's n: not a decimal number or more than 32 bits
   kBadArgument,       // an argument of the wrong shape (APOP digest not 32 hex digits)
+  kBadSection,        // PART's section: not nz-number *("." nz-number) (RFC 3501 §9)
 };
 
 struct CommandArgs {
@@ -77,6 +80,11 @@ struct CommandArgs {
   std::string_view first;
   // APOP digest, AUTH initial response.
   std::string_view second;
+  // PART's section ("1", "2.1"), syntax checked but not looked up; empty when absent. A view
+  // into the parsed line, like `first`.
+  std::string_view section;
+  // PART msg section MIME: the part's header lines instead of its body.
+  bool mime = false;
 };
 
 struct ParsedCommand {

@@ -22,7 +22,8 @@ constexpr CapaCondition kAlways = CapaCondition::kAlways;
 // RFC 2449 §6); STLS RFC 2595 §4; AUTH RFC 5034 (tag SASL); UTF8 and LANG RFC 6856 §2, §3
 // ("UTF8 USER": user names and passwords may be UTF-8, see docs/protocol-notes.md); QUIT
 // RFC 1939 §4/§6; STAT, LIST, RETR, DELE, NOOP, RSET RFC 1939 §5; LAST pre-RFC 1725 and XTND
-// Historic, both refused.
+// Historic, both refused. PART: POP4.md "Part commands", only with the PARTS ability (its
+// CAPA line, "X-POP4 ...", is built in capabilities.cc from the abilities, not from rows).
 // clang-format off
 constexpr std::array kTable = {
   //          command   keyword grammar               AUTHORIZATION    TRANSACTION      CAPA tag
@@ -53,6 +54,8 @@ constexpr std::array kTable = {
   CommandSpec{C::kRset, "RSET", G::kNone,             nullptr,         &S::handle_rset, "", kNever},
   CommandSpec{C::kLast, "LAST", G::kNone,             nullptr,         &S::handle_last, "", kNever},
   CommandSpec{C::kXtnd, "XTND", G::kIgnored,          nullptr,         &S::handle_xtnd, "", kNever},
+  CommandSpec{C::kPart, "PART", G::kPart,             nullptr,         &S::handle_part, "", kNever,
+              &Pop4Abilities::parts},
 };
 // clang-format on
 
@@ -92,6 +95,14 @@ Command command_from_keyword(std::string_view keyword) {
     }
   }
   return Command::kUnknown;
+}
+
+bool command_enabled(Command command, const SessionConfig& config) {
+  if (command == Command::kUnknown) {
+    return true;
+  }
+  const CommandSpec& spec = command_spec(command);
+  return spec.needs == nullptr || config.pop4.*spec.needs;
 }
 
 Handler handler_for(Command command, SessionState state) {

@@ -12,6 +12,7 @@
 
 #include "pop3/command.h"
 #include "pop3/server_session.h"
+#include "pop3/session_config.h"
 
 namespace poplar::pop3 {
 
@@ -35,6 +36,9 @@ struct CommandSpec {
   Handler in_transaction;    // nullptr: not valid in TRANSACTION
   std::string_view capa_tag;
   CapaCondition capa_when;
+  // An extension command exists only while this ability is on (POP4.md: with [pop4] enabled =
+  // false, PART is an unknown command, as in plain POP3). nullptr: a POP3 command, always.
+  bool Pop4Abilities::*needs = nullptr;
 };
 
 // Every command, in the order CAPA lists their tags.
@@ -45,6 +49,10 @@ const CommandSpec& command_spec(Command command);
 
 // Case-insensitive keyword lookup (RFC 1939 §3); kUnknown when absent.
 Command command_from_keyword(std::string_view keyword);
+
+// False for an extension command whose ability is off in `config`: the session then treats
+// the keyword as unknown. True for kUnknown (the caller rejects it anyway).
+bool command_enabled(Command command, const SessionConfig& config);
 
 // The handler for `command` in `state`, or nullptr when the command is not valid there.
 // No command is valid in UPDATE or after the session closed.

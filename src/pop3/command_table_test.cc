@@ -26,7 +26,7 @@ TEST(CommandTableTest, EveryCommandHasOneEntryAndAKeywordThatFindsIt) {
     EXPECT_EQ(command_from_keyword(lower), spec.command);
     EXPECT_TRUE(spec.in_authorization != nullptr || spec.in_transaction != nullptr);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Command::kXtnd));  // every value but kUnknown
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Command::kPart));  // every value but kUnknown
 }
 
 TEST(CommandTableTest, AuthorizationOnlyCommands) {
@@ -38,9 +38,9 @@ TEST(CommandTableTest, AuthorizationOnlyCommands) {
 }
 
 TEST(CommandTableTest, TransactionOnlyCommands) {
-  for (Command c :
-       {Command::kStat, Command::kList, Command::kRetr, Command::kDele, Command::kNoop,
-        Command::kRset, Command::kTop, Command::kUidl, Command::kLast, Command::kXtnd}) {
+  for (Command c : {Command::kStat, Command::kList, Command::kRetr, Command::kDele, Command::kNoop,
+                    Command::kRset, Command::kTop, Command::kUidl, Command::kLast, Command::kXtnd,
+                    Command::kPart}) {
     EXPECT_EQ(handler_for(c, S::kAuthorization), nullptr);  // R1939-3-i: RETR before login
     EXPECT_NE(handler_for(c, S::kTransaction), nullptr);
   }
@@ -69,6 +69,24 @@ TEST(CommandTableTest, CapaTagsStartWithTheirKeywordOrAreSasl) {
   }
   EXPECT_EQ(command_spec(Command::kAuth).capa_tag, "SASL");
   EXPECT_EQ(command_spec(Command::kUtf8).capa_tag, "UTF8 USER");  // RFC 6856 §2
+}
+
+TEST(CommandTableTest, PartExistsOnlyWithThePartsAbility) {
+  SessionConfig config;
+  EXPECT_FALSE(command_enabled(Command::kPart, config));  // POP4.md: plain POP3 by default
+  config.pop4.parts = true;
+  EXPECT_TRUE(command_enabled(Command::kPart, config));
+  EXPECT_EQ(command_spec(Command::kPart).capa_tag, "");  // announced by the X-POP4 line
+}
+
+TEST(CommandTableTest, Pop3CommandsNeedNoAbility) {
+  SessionConfig plain;
+  for (const CommandSpec& spec : command_table()) {
+    if (spec.command != Command::kPart) {
+      EXPECT_TRUE(command_enabled(spec.command, plain)) << spec.keyword;
+    }
+  }
+  EXPECT_TRUE(command_enabled(Command::kUnknown, plain));
 }
 
 }  // namespace

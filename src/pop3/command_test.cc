@@ -118,5 +118,41 @@ TEST(CommandTest, XtndIgnoresItsArguments) {
   EXPECT_EQ(c.error, SyntaxError::kNone);
 }
 
+TEST(CommandTest, PartTakesMessageOptionalSectionAndMime) {
+  auto listing = parse_command_line("PART 3");
+  ASSERT_EQ(listing.error, SyntaxError::kNone);
+  EXPECT_EQ(listing.command, Command::kPart);
+  EXPECT_EQ(listing.args.message, MessageNumber{3});
+  EXPECT_TRUE(listing.args.section.empty());
+  EXPECT_FALSE(listing.args.mime);
+  auto body = parse_command_line("part 1 2.10.3");
+  ASSERT_EQ(body.error, SyntaxError::kNone);
+  EXPECT_EQ(body.args.section, "2.10.3");
+  EXPECT_FALSE(body.args.mime);
+  for (const char* line : {"PART 1 1 MIME", "PART 1 1 mime", "PART 1 1 Mime"}) {
+    auto header = parse_command_line(line);
+    ASSERT_EQ(header.error, SyntaxError::kNone) << line;
+    EXPECT_EQ(header.args.section, "1");
+    EXPECT_TRUE(header.args.mime);
+  }
+}
+
+TEST(CommandTest, PartRefusesMalformedArguments) {
+  EXPECT_EQ(parse_command_line("PART").error, SyntaxError::kMissingArgument);
+  EXPECT_EQ(parse_command_line("PART 0").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("PART x").error, SyntaxError::kBadMessageNumber);
+  EXPECT_EQ(parse_command_line("PART 4294967297").error, SyntaxError::kBadMessageNumber);
+  for (const char* section : {"0", "01", "1.", ".1", "1..2", "1.0", "a", "1.x", "-1", "1,2",
+                              "4294967296", "1.99999999999", "TEXT", "HEADER"}) {
+    EXPECT_EQ(parse_command_line(std::string("PART 1 ") + section).error, SyntaxError::kBadSection)
+        << section;
+  }
+  EXPECT_EQ(parse_command_line("PART 1 1 HEADER").error, SyntaxError::kBadArgument);
+  EXPECT_EQ(parse_command_line("PART 1 1 MIMEX").error, SyntaxError::kBadArgument);
+  EXPECT_EQ(parse_command_line("PART 1 1 MIME x").error, SyntaxError::kTooManyArguments);
+  EXPECT_EQ(parse_command_line("PART 1  1").error, SyntaxError::kEmptyArgument);
+  EXPECT_EQ(parse_command_line("PART 1 1 ").error, SyntaxError::kNone);  // trailing SP, as LIST
+}
+
 }  // namespace
 }  // namespace poplar::pop3

@@ -13,9 +13,6 @@
 #include "pop3/utf8_header_check.h"
 
 namespace poplar::pop3 {
-namespace {
-
-constexpr std::string_view kNoSuchMessage = "No such message.";
 
 std::string plural(uint64_t n, std::string_view word) {
   std::string s = std::to_string(n);
@@ -26,8 +23,6 @@ std::string plural(uint64_t n, std::string_view word) {
   }
   return s;
 }
-
-}  // namespace
 
 std::optional<MessageIndex> SessionCore::live_message(MessageNumber number) const {
   MessageIndex index = to_index(number);
@@ -107,22 +102,12 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
     reply_err(kNoSuchMessage);
     return;
   }
-  Result<store::MessageReaderPtr> reader = maildrop_->open_message(index->value);
-  if (!reader.is_ok() || !*reader) {
-    // Still before the +OK: the client gets a proper -ERR and the session goes on.
-    Status status =
-        reader.is_ok() ? Status::temporary("store returned no reader") : reader.status();
-    log::warning("message-open-failed")
-        .kv("user", log_user())
-        .kv("rip", remote_ip_)
-        .kv("msg", command.args.message->value)
-        .kv("reason", status.to_string());
-    WireError error = map_error(status.code(), Operation::kReadMessage);
-    reply_err(error.text, error.code);
+  store::MessageReaderPtr reader = open_reader(*command.args.message, *index);
+  if (!reader) {
     return;
   }
   if (config_.refuse_utf8_headers && !utf8_) {
-    Result<PrefetchedMessage> prefetched = prefetch_header(std::move(*reader));
+    Result<PrefetchedMessage> prefetched = prefetch_header(std::move(reader));
     if (!prefetched.is_ok()) {
       log::warning("message-read-failed")
           .kv("user", log_user())
@@ -137,7 +122,7 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
       reply_err("Message has UTF-8 header fields; issue UTF8 first.", ResponseCode::kUtf8);
       return;
     }
-    *reader = std::move(prefetched->reader);
+    reader = std::move(prefetched->reader);
   }
   DotStufferOptions options;
   options.nul_to_0x80 = config_.workaround_outlook_no_nuls;
@@ -156,7 +141,24 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
     }
   }
   stream_expected_octets_ = size;
-  start_stream(kind, std::make_unique<MessageProducer>(std::move(*reader), options, expected));
+  start_stream(kind, std::make_unique<MessageProducer>(std::move(reader), options, expected));
+}
+
+store::MessageReaderPtr SessionCore::open_reader(MessageNumber number, MessageIndex index) {
+  Result<store::MessageReaderPtr> reader = maildrop_->open_message(index.value);
+  if (reader.is_ok() && *reader) {
+    return std::move(*reader);
+  }
+  // Still before the +OK: the client gets a proper -ERR and the session goes on.
+  Status status = reader.is_ok() ? Status::temporary("store returned no reader") : reader.status();
+  log::warning("message-open-failed")
+      .kv("user", log_user())
+      .kv("rip", remote_ip_)
+      .kv("msg", number.value)
+      .kv("reason", status.to_string());
+  WireError error = map_error(status.code(), Operation::kReadMessage);
+  reply_err(error.text, error.code);
+  return nullptr;
 }
 
 void SessionCore::handle_dele(const ParsedCommand& command) {

@@ -75,6 +75,8 @@ std::string_view syntax_error_text(SyntaxError error) {
       return "Invalid number of lines.";
     case SyntaxError::kBadArgument:
       return "Invalid argument.";
+    case SyntaxError::kBadSection:
+      return "Invalid section.";
   }
   return "Syntax error.";
 }
@@ -166,6 +168,9 @@ size_t SessionCore::buffer_footprint_octets() const {
   size_t total = out_.capacity() + splitter_peak_octets_;
   if (producer_ && stream_kind_ != StreamKind::kList) {
     total += MessageProducer::kReadBlockOctets;
+  }
+  if (structure_cache_) {
+    total += structure_cache_->octets;
   }
   return total;
 }
@@ -323,7 +328,9 @@ void SessionCore::dispatch(const ParsedCommand& command) {
     reject_command(syntax_error_text(command.error));
     return;
   }
-  if (command.command == Command::kUnknown) {
+  if (command.command == Command::kUnknown || !command_enabled(command.command, config_)) {
+    // An extension that is switched off is not there at all (POP4.md: plain POP3 clients see
+    // no difference), in every state.
     reject_command("Unknown command.");
     return;
   }
@@ -364,7 +371,18 @@ void SessionCore::refill_output() {
   if (stream_kind_ != StreamKind::kList) {
     auto* message = static_cast<MessageProducer*>(producer_.get());
     uint64_t octets = message->payload_octets();
-    if (stream_kind_ == StreamKind::kRetr) {
+    if (stream_kind_ == StreamKind::kPart) {
+      ++part_count_;
+      part_octets_ += octets;
+      if (octets != stream_expected_octets_) {
+        // mime/'s wire size and the stuffer disagree: a client reading exactly the announced
+        // octets will misbehave. A bug to fix, not something the client did.
+        log::warning("part-size-mismatch")
+            .kv("user", log_user())
+            .kv("expected", stream_expected_octets_)
+            .kv("sent", octets);
+      }
+    } else if (stream_kind_ == StreamKind::kRetr) {
       ++retr_count_;
       retr_octets_ += octets;
       if (octets != stream_expected_octets_ && !config_.workaround_oe_ns_eoh) {
@@ -392,6 +410,7 @@ void SessionCore::close(CloseReason reason) {
   producer_.reset();
   mechanism_.reset();
   splitter_.clear();
+  structure_cache_.reset();
   // A worker may still be using these for an action in flight; the on_*() that reports it
   // releases them. Otherwise release now: dropping the maildrop releases its lock without
   // changing anything (RFC 1939 §6).
@@ -401,13 +420,16 @@ void SessionCore::close(CloseReason reason) {
   if (waiting_ != Waiting::kCommit && waiting_ != Waiting::kMaildrop) {
     maildrop_.reset();
   }
-  log::info("disconnect")
-      .kv("user", log_user())
+  auto line = log::info("disconnect");
+  line.kv("user", log_user())
       .kv("rip", remote_ip_)
       .kv("reason", close_reason_name(reason))
       .kv("retr", count_and_bytes(retr_count_, retr_octets_))
       .kv("top", count_and_bytes(top_count_, top_octets_))
       .kv("dele", deleted_count_);
+  if (config_.pop4.parts) {  // plain POP3 servers keep the line they always had
+    line.kv("part", count_and_bytes(part_count_, part_octets_));
+  }
 }
 
 void SessionCore::release_idle_memory() {

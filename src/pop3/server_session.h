@@ -109,8 +109,8 @@ class ServerSession {
   // Input far beyond that ends the session (CloseReason::kLineTooLong). A driver that reads
   // only on kRead never needs this.
   bool wants_input() const;
-  // Approximate octets held in this session's buffers (output, input, read block), for
-  // memory tests and accounting. A few hundred octets when idle.
+  // Approximate octets held in this session's buffers (output, input, read block, the MIME
+  // structure PART keeps), for memory tests and accounting. A few hundred octets when idle.
   size_t buffer_footprint_octets() const;
 
   // Valid while next_action() returns kAuthenticate.

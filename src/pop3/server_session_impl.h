@@ -1,7 +1,8 @@
 // SessionCore: the state behind ServerSession (server_session.h), shared by the files that
 // implement it: server_session.cc (the action loop, buffers, input), server_handlers_auth.cc
-// (AUTHORIZATION) and server_handlers_trans.cc (TRANSACTION and UPDATE). command_table.cc points
-// at the handlers. Internal to pop3/; nothing outside includes this.
+// (AUTHORIZATION), server_handlers_trans.cc (TRANSACTION and UPDATE) and
+// server_handlers_part.cc (POP4 PART). command_table.cc points at the handlers. Internal to
+// pop3/; nothing outside includes this.
 //
 // Never does I/O: everything outside is an action the driver performs. Never logs a secret.
 // Thread-safety: not thread-safe; one per connection.
@@ -25,6 +26,7 @@
 #include "pop3/command.h"
 #include "pop3/error_mapping.h"
 #include "pop3/message_number.h"
+#include "pop3/part_listing.h"
 #include "pop3/reply_producer.h"
 #include "pop3/response.h"
 #include "pop3/server_session.h"
@@ -33,6 +35,12 @@
 #include "store/maildrop.h"
 
 namespace poplar::pop3 {
+
+// RFC 1939 §5's "no such message", for every command that names one.
+inline constexpr std::string_view kNoSuchMessage = "No such message.";
+
+// "1 message", "2 messages".
+std::string plural(uint64_t n, std::string_view word);
 
 class SessionCore {
  public:
@@ -93,12 +101,15 @@ class SessionCore {
   void handle_last(const ParsedCommand& command);
   void handle_xtnd(const ParsedCommand& command);
   void handle_quit_transaction(const ParsedCommand& command);
+  // POP4 (server_handlers_part.cc):
+  void handle_part(const ParsedCommand& command);
 
  private:
   // The external action the session waits for; input is not processed meanwhile.
   // kTls: STLS was answered; nothing runs until on_tls_started() (RFC 2595 §4).
   enum class Waiting { kNothing, kAuth, kMaildrop, kCommit, kTls };
-  enum class StreamKind { kList, kRetr, kTop };
+  // kList: LIST, UIDL and PART's listing (generated lines); kPart: a part's header or body.
+  enum class StreamKind { kList, kRetr, kTop, kPart };
 
   // server_session.cc
   std::string& out();  // the output buffer, compacted, for appending
@@ -147,8 +158,15 @@ class SessionCore {
   // The index of a message that exists and is not marked deleted (RFC 1939 §5).
   std::optional<MessageIndex> live_message(MessageNumber number) const;
   void open_message_stream(const ParsedCommand& command, StreamKind kind);
+  // The message's reader; on failure the -ERR is queued (and logged) and nullptr returned.
+  store::MessageReaderPtr open_reader(MessageNumber number, MessageIndex index);
   void recount();
   std::string maildrop_summary() const;  // "N messages (M octets)"
+
+  // server_handlers_part.cc
+  // The MIME structure of a message: the cached one, or scanned from the store now (and
+  // cached when small). Errors: the store's (opening, reading), kLimit (over part_limits).
+  Result<PartList> message_structure(MessageIndex index);
 
   const SessionConfig config_;
   const Clock& clock_;
@@ -215,6 +233,15 @@ class SessionCore {
   uint64_t live_count_ = 0;
   uint64_t live_octets_ = 0;
   std::vector<size_t> deletions_;  // what kCommitUpdate removes, ascending
+  // PART: the structure of the message PART last named, so that a listing and the part
+  // fetches that follow it scan the message once. One message, and only a structure of at
+  // most kMaxCachedStructureOctets (server_handlers_part.cc): an idle session stays small.
+  struct CachedStructure {
+    MessageIndex index;
+    PartList parts;
+    size_t octets = 0;  // about what it occupies, for buffer_footprint_octets()
+  };
+  std::optional<CachedStructure> structure_cache_;
 
   // For the disconnect line (SPEC PR-S-13).
   uint64_t retr_count_ = 0;
@@ -222,6 +249,8 @@ class SessionCore {
   uint64_t top_count_ = 0;
   uint64_t top_octets_ = 0;
   uint64_t deleted_count_ = 0;
+  uint64_t part_count_ = 0;  // PART msg section [MIME] replies sent whole
+  uint64_t part_octets_ = 0;
 };
 
 }  // namespace poplar::pop3

@@ -8,7 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "mime/mime_structure.h"
+
 namespace poplar::pop3 {
+
+// POP4 abilities (POP4.md "Discovery and compatibility"; docs/pop4.md): each one is listed in
+// CAPA's "X-POP4" line and makes its commands valid only while it is on. server/ turns on
+// what [pop4] enabled allows. FOLDERS and FLAGS are not built yet; they become fields here
+// and rows in capabilities.cc's kPop4Abilities when they are.
+struct Pop4Abilities {
+  bool parts = false;  // PART
+};
 
 struct SessionConfig {
   // Greeting, APOP timestamps (<...@hostname>), logs.
@@ -49,6 +59,12 @@ struct SessionConfig {
 
   // POP4 greeting marker "POP4 rev 0" ([pop4] banner).
   bool pop4_banner = false;
+  // POP4 abilities; all off by default, so a SessionConfig{} is plain POP3.
+  Pop4Abilities pop4;
+  // PART: the most parts, nesting and Content-* field size a message may have for PART to
+  // list it (mime::Limits; over them PART answers -ERR [SYS/PERM] and RETR still works). They
+  // also bound the structure a session holds. No config keys yet: mime/'s defaults.
+  mime::Limits part_limits;
 
   // STLS offered on this connection (a "starttls" listener with TLS configured) while TLS is
   // not yet active and the session is in AUTHORIZATION (RFC 2595 §4).
