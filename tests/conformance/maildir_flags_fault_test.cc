@@ -145,7 +145,7 @@ class FlagScene {
                                      ? std::string_view()
                                      : std::string_view(name).substr(name.find(":2,") + 3);
       for (char c : letters) {
-        if (c >= 'a' && c <= 'z') {
+        if (c >= 'a' && c <= 'z' && !lie) {
           EXPECT_FALSE(table.keyword(c).empty()) << "unmapped letter in " << name;
         }
       }

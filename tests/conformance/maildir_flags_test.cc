@@ -129,6 +129,17 @@ TEST_F(MaildirFlagsTest, KeywordsGoToDovecotsFileWithDovecotsLetters) {
   EXPECT_EQ(format_flags(drop->flags(2)), "\\Seen $Junk $Label1");
 }
 
+TEST_F(MaildirFlagsTest, ANewKeywordNeverTakesALetterThatNamesUseUnmapped) {
+  // No keywords file (lost), but a name uses 'a' and 'c': those letters stay unknown.
+  builder_.add({.bytes = "1\n", .in_cur = true, .flags = "Sac"});
+  builder_.add("2\n");
+  ASSERT_TRUE(commit({{1, flags_of("$Junk $Label1")}}).is_ok());
+  EXPECT_EQ(slurp(root_ / "dovecot-keywords"), "1 $Junk\n3 $Label1\n");
+  MaildropPtr drop = open();
+  EXPECT_EQ(format_flags(drop->flags(0)), "\\Seen");
+  EXPECT_EQ(format_flags(drop->flags(1)), "$Junk $Label1");
+}
+
 TEST_F(MaildirFlagsTest, TheTwentySeventhKeywordIsKLimitAndNothingChanges) {
   std::string file_text;
   for (int i = 0; i < 25; ++i) {

@@ -22,10 +22,14 @@ KeywordTable KeywordTable::parse(std::string_view text) {
       continue;
     }
     std::optional<uint64_t> number = parse_u64(line.substr(0, space));
+    if (!number || *number >= kMaxKeywords || table.reserved_[*number]) {
+      continue;  // not a line at all, or a letter seen before
+    }
+    table.reserved_[*number] = true;
     std::string_view name = line.substr(space + 1);
-    if (!number || *number >= kMaxKeywords || !is_keyword_atom(name) ||
-        !table.names_[*number].empty() || table.letter_of(name)) {
-      continue;  // not a line Poplar can use; its letter stays unmapped
+    if (!is_keyword_atom(name) || table.letter_of(name)) {
+      table.kept_[*number] = std::string(line);  // its letter reads as unknown but stays taken
+      continue;
     }
     table.names_[*number] = std::string(name);
   }
@@ -53,7 +57,8 @@ Result<char> KeywordTable::add(std::string_view keyword) {
     return *letter;
   }
   for (size_t i = 0; i < kMaxKeywords; ++i) {
-    if (names_[i].empty()) {
+    if (!reserved_[i]) {
+      reserved_[i] = true;
       names_[i] = std::string(keyword);
       changed_ = true;
       return static_cast<char>('a' + i);
@@ -64,10 +69,19 @@ Result<char> KeywordTable::add(std::string_view keyword) {
                            " keywords; no letter is left for " + std::string(keyword));
 }
 
+void KeywordTable::reserve(char letter) {
+  if (letter >= 'a' && letter <= 'z') {
+    reserved_[static_cast<size_t>(letter - 'a')] = true;
+  }
+}
+
 std::string KeywordTable::format() const {
   std::string out;
   for (size_t i = 0; i < kMaxKeywords; ++i) {
-    if (!names_[i].empty()) {
+    if (!kept_[i].empty()) {
+      out += kept_[i];
+      out += '\n';
+    } else if (!names_[i].empty()) {
       out += std::to_string(i);
       out += ' ';
       out += names_[i];

@@ -6,10 +6,13 @@
 //   0 $Junk
 //   1 $Label1
 //
-// Lines that do not parse, numbers of 26 or more, a number already seen, and names that are
-// not keyword atoms (message_flags.h) are ignored on reading (Dovecot ignores bad lines too);
-// the letter of such a line counts as unmapped. A keyword is never moved to another letter and
-// no line is ever removed, because file names of messages Poplar does not touch use them.
+// Lines that do not parse, numbers of 26 or more and a number already seen are ignored on
+// reading (Dovecot ignores bad lines too). A line whose name Poplar cannot use (not a keyword
+// atom of message_flags.h, e.g. longer than 64 octets, or a keyword seen before) keeps its
+// letter: the letter reads as unknown, is never given to another keyword, and the line is written
+// back as it was. A keyword is never moved to another letter and no usable line is ever removed,
+// because file names of messages Poplar does not touch use them. Letters that names use but the
+// file does not map (a lost file) can be reserved, so a new keyword never takes them either.
 //
 // Writing uses Dovecot's dotlock as the temporary file: `dovecot-keywords.lock` is created with
 // O_EXCL (so a Dovecot writing at the same moment makes Poplar fail with kTemporary instead of
@@ -55,13 +58,17 @@ class KeywordTable {
   // The letter of `keyword`, giving it the first free letter when it has none.
   // REQUIRES: is_keyword_atom(keyword). Errors: kLimit (all 26 letters are taken).
   Result<char> add(std::string_view keyword);
+  // Keeps add() from giving out `letter` ('a'..'z'; others are ignored): a name uses it.
+  void reserve(char letter);
   // True when add() gave out a letter since parse().
   bool changed() const { return changed_; }
   // The file's text: one line per mapped letter, in letter order.
   std::string format() const;
 
  private:
-  std::array<std::string, kMaxKeywords> names_{};
+  std::array<std::string, kMaxKeywords> names_{};  // usable keywords
+  std::array<std::string, kMaxKeywords> kept_{};   // lines kept as they were (unusable names)
+  std::array<bool, kMaxKeywords> reserved_{};      // letters add() must not give out
   bool changed_ = false;
 };
 

@@ -40,7 +40,22 @@ TEST(KeywordsFileTest, IgnoresWhatItCannotUse) {
   EXPECT_EQ(table.keyword('c'), "");  // the same keyword twice: the first letter counts
   EXPECT_EQ(table.keyword('e'), "");  // CR is not part of an atom
   EXPECT_EQ(table.keyword('f'), "$Last");
-  EXPECT_EQ(table.format(), "0 $First\n5 $Last\n");
+  // Lines with a letter but an unusable name are written back as they were, and their letters
+  // are never given out.
+  EXPECT_EQ(table.format(), "0 $First\n1 two words\n2 $first\n4 $Fine\r\n5 $Last\n");
+  EXPECT_EQ(*table.add("$New"), 'd');
+  EXPECT_EQ(*table.add("$Newer"), 'g');
+}
+
+TEST(KeywordsFileTest, ReservedLettersAreSkipped) {
+  KeywordTable table;
+  table.reserve('a');
+  table.reserve('c');
+  table.reserve('A');  // not a keyword letter: ignored
+  EXPECT_EQ(*table.add("$X"), 'b');
+  EXPECT_EQ(*table.add("$Y"), 'd');
+  EXPECT_EQ(table.keyword('a'), "");
+  EXPECT_EQ(table.format(), "1 $X\n3 $Y\n");
 }
 
 TEST(KeywordsFileTest, AddUsesTheFirstFreeLetterAndNeverMovesOthers) {

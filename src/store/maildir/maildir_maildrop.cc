@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/log.h"
 #include "store/crlf_size.h"
 #include "store/maildir/file_message_reader.h"
@@ -833,6 +834,20 @@ MessageFlags MaildirMaildrop::flags(size_t index) const {
   return flags_from_letters(letters, has_keyword_letters(letters) ? keyword_table() : nullptr);
 }
 
+namespace {
+
+// Whether `flags` has a keyword the table has no letter for ($Forwarded is 'P', not a keyword).
+bool needs_new_letter(const MessageFlags& flags, const KeywordTable& table) {
+  for (const std::string& keyword : flags.keywords()) {
+    if (!ascii_iequals(keyword, "$Forwarded") && !table.letter_of(keyword)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 bool MaildirMaildrop::taken_by_other(size_t index, Subdir dir, std::string_view name) const {
   // Only a file with the same base name can have that name, and those are neighbours in slot
   // order (the same walk as find_moved()).
@@ -869,6 +884,7 @@ Status MaildirMaildrop::plan_renames(std::span<const size_t> deletions,
   for (size_t index : deletions) {
     settled[index] = true;
   }
+  bool reserved = false;  // letters used by names but unmapped are reserved in `table`
   std::vector<bool> counts(changes.size(), false);  // the last change of a message counts
   for (size_t k = changes.size(); k-- > 0;) {
     const size_t index = changes[k].index;
@@ -884,6 +900,18 @@ Status MaildirMaildrop::plan_renames(std::span<const size_t> deletions,
     std::string_view old_letters = info_letters(name);
     if (flags_from_letters(old_letters, &table) == change.flags) {
       continue;  // already so (or done by an earlier call): nothing to rename
+    }
+    if (!reserved && needs_new_letter(change.flags, table)) {
+      // A letter that names use but the file does not map (a lost or hand-edited file) must not
+      // be given to a new keyword: those messages would suddenly carry it.
+      for (const Slot& slot : slots_) {
+        for (char c : info_letters(name_of(slot))) {
+          if (c >= 'a' && c <= 'z' && table.keyword(c).empty()) {
+            table.reserve(c);
+          }
+        }
+      }
+      reserved = true;
     }
     Result<std::string> letters = letters_for(change.flags, old_letters, table);
     if (!letters.is_ok()) {
