@@ -76,15 +76,20 @@ void KeywordTable::reserve(char letter) {
 }
 
 std::string KeywordTable::format() const {
+  // Usable keywords first: a kept line may name one of them again (in another case), and a
+  // reader takes the first line of a keyword, so this order reads back the same mapping.
   std::string out;
   for (size_t i = 0; i < kMaxKeywords; ++i) {
-    if (!kept_[i].empty()) {
-      out += kept_[i];
-      out += '\n';
-    } else if (!names_[i].empty()) {
+    if (!names_[i].empty()) {
       out += std::to_string(i);
       out += ' ';
       out += names_[i];
+      out += '\n';
+    }
+  }
+  for (const std::string& line : kept_) {
+    if (!line.empty()) {
+      out += line;
       out += '\n';
     }
   }

@@ -62,7 +62,7 @@ class KeywordTable {
   void reserve(char letter);
   // True when add() gave out a letter since parse().
   bool changed() const { return changed_; }
-  // The file's text: one line per mapped letter, in letter order.
+  // The file's text: a line per usable keyword in letter order, then the kept lines.
   std::string format() const;
 
  private:

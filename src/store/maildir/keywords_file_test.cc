@@ -42,9 +42,18 @@ TEST(KeywordsFileTest, IgnoresWhatItCannotUse) {
   EXPECT_EQ(table.keyword('f'), "$Last");
   // Lines with a letter but an unusable name are written back as they were, and their letters
   // are never given out.
-  EXPECT_EQ(table.format(), "0 $First\n1 two words\n2 $first\n4 $Fine\r\n5 $Last\n");
+  EXPECT_EQ(table.format(), "0 $First\n5 $Last\n1 two words\n2 $first\n4 $Fine\r\n");
+  EXPECT_EQ(KeywordTable::parse(table.format()).format(), table.format());
   EXPECT_EQ(*table.add("$New"), 'd');
   EXPECT_EQ(*table.add("$Newer"), 'g');
+}
+
+TEST(KeywordsFileTest, AKeywordOnTwoLinesKeepsItsFirstLetterAfterARewrite) {
+  KeywordTable table = KeywordTable::parse("7 $Dup\n2 $dup\n");
+  EXPECT_EQ(table.letter_of("$DUP"), 'h');
+  KeywordTable again = KeywordTable::parse(table.format());
+  EXPECT_EQ(again.letter_of("$DUP"), 'h');
+  EXPECT_EQ(again.keyword('c'), "");
 }
 
 TEST(KeywordsFileTest, ReservedLettersAreSkipped) {
