@@ -17,6 +17,10 @@ namespace poplar::fetch {
 namespace {
 
 constexpr int64_t kSecondsPerDay = 86'400;
+// Group commit: delivered messages are made durable together (one fsync of the Maildir's new/
+// and one of the state file per batch, beside each message's own fsync) before any of them is
+// recorded or deleted. A crash loses at most a batch's records: duplicates, never mail.
+constexpr size_t kGroupCommitMessages = 32;
 
 int exit_code_of_failure(pop3::FailureKind kind) {
   switch (kind) {
@@ -72,6 +76,10 @@ class Runner final : public pop3::ClientEvents {
   void on_deleted(uint32_t number, const pop3::ServerReply& reply) override;
 
   Result<store::MessageWriterPtr> begin_delivery();
+  // Makes the delivered-but-unrecorded messages durable, records them, and asks for their
+  // DELE when the policy says so and the session can still send it. False when it failed (the
+  // run is stopped).
+  bool commit_delivered(bool session_open);
   void message_failed(const std::string& what, int exit_code);
   void stop(Status status, int exit_code);
   void warn_about_expire();
@@ -90,6 +98,14 @@ class Runner final : public pop3::ClientEvents {
   std::unordered_set<uint32_t> delete_requested_;
   std::vector<uint32_t> deleted_ok_;
   int message_exit_code_ = kExOk;
+  // Delivered (each file synced and linked) but not yet recorded: see commit_delivered().
+  struct Delivered {
+    uint32_t number;
+    uint64_t octets;
+  };
+  std::vector<Delivered> delivered_;
+  uint32_t delivered_count_ = 0;  // for progress
+  uint64_t delivered_octets_ = 0;
   bool allow_pipelining_;
   bool pipelining_broke_ = false;
 };
@@ -184,9 +200,14 @@ void Runner::on_listing(std::span<const pop3::ListedMessage> messages) {
 
 Result<store::MessageWriterPtr> Runner::begin_delivery() {
   switch (account_.target.kind) {
-    case Target::Kind::kMaildir:
+    case Target::Kind::kMaildir: {
+      // run_fetch made the Maildir; new/ is synced once per batch (commit_delivered).
+      store::maildir::DeliveryOptions options;
+      options.create_directories = false;
+      options.sync_new_directory = false;
       return store::maildir::begin_maildir_delivery(store::fs::posix_file_system(),
-                                                    account_.target.where);
+                                                    account_.target.where, options);
+    }
     case Target::Kind::kMbox:
       return store::mbox::begin_mbox_delivery(store::fs::posix_file_system(),
                                               account_.target.where);
@@ -209,7 +230,6 @@ void Runner::on_message_data(uint32_t, std::string_view data) {
 }
 
 void Runner::on_message_end(uint32_t number, uint64_t octets) {
-  const pop3::ListedMessage* m = listed(number);
   Status delivered = writer_error_;
   std::string where;
   if (delivered.is_ok() && writer_) {
@@ -225,28 +245,71 @@ void Runner::on_message_end(uint32_t number, uint64_t octets) {
                    exit_code_of_local(delivered));
     return;
   }
-  // Durable in the target: now, and only now, it counts as fetched.
-  if (m != nullptr && !m->uidl.empty()) {
-    if (Status recorded = state_.record(m->uidl, now_); !recorded.is_ok()) {
-      // Delivered but not recorded: it will come again (a duplicate, never a loss). Stop
-      // before deleting anything whose record could not be written.
-      stop(recorded, exit_code_of_local(recorded));
-      session_->finish();
-      return;
+  // In the target; it counts as fetched once commit_delivered() has made it durable.
+  delivered_.push_back({number, octets});
+  ++delivered_count_;
+  delivered_octets_ += octets;
+  if (progress_) {
+    progress_(delivered_count_, to_fetch_, delivered_octets_);
+  }
+  if (delivered_.size() >= kGroupCommitMessages) {
+    commit_delivered(/*session_open=*/true);
+  }
+}
+
+bool Runner::commit_delivered(bool session_open) {
+  if (delivered_.empty()) {
+    return true;
+  }
+  std::vector<Delivered> batch = std::move(delivered_);
+  delivered_.clear();
+  // 1. The deliveries: each file was synced before it was linked; the links become durable
+  // with one sync of new/.
+  if (account_.target.kind == Target::Kind::kMaildir) {
+    Status synced =
+        store::maildir::sync_new_directory(store::fs::posix_file_system(), account_.target.where);
+    if (!synced.is_ok()) {
+      // Not durable, so not recorded: fetched again next time (a duplicate at worst).
+      stop(synced, exit_code_of_local(synced));
+      if (session_open) {
+        session_->finish();
+      }
+      return false;
     }
   }
-  ++summary_.fetched;
-  summary_.fetched_octets += octets;
-  if (progress_) {
-    progress_(summary_.fetched, to_fetch_, summary_.fetched_octets);
+  // 2. The records, after the deliveries they stand for, with one fsync.
+  Status recorded;
+  for (const Delivered& d : batch) {
+    const pop3::ListedMessage* m = listed(d.number);
+    if (m != nullptr && !m->uidl.empty() && recorded.is_ok()) {
+      recorded = state_.append(m->uidl, now_);
+    }
   }
+  if (recorded.is_ok()) {
+    recorded = state_.sync();
+  }
+  if (!recorded.is_ok()) {
+    // Delivered but not recorded: it will come again (a duplicate, never a loss). Stop
+    // before deleting anything whose record could not be written.
+    stop(recorded, exit_code_of_local(recorded));
+    if (session_open) {
+      session_->finish();
+    }
+    return false;
+  }
+  // 3. Only now may the server delete them (and even then only at QUIT).
   const bool delete_now =
       account_.policy.keep == FetchPolicy::Keep::kDelete ||
       (account_.policy.keep == FetchPolicy::Keep::kKeepDays && account_.policy.keep_days == 0);
-  if (delete_now) {
-    session_->remove(number);
-    delete_requested_.insert(number);
+  for (const Delivered& d : batch) {
+    ++summary_.fetched;
+    summary_.fetched_octets += d.octets;
+    if (delete_now && session_open) {
+      session_->remove(d.number);
+      delete_requested_.insert(d.number);
+    }
   }
+  return true;
 }
 
 void Runner::on_message_error(uint32_t number, const pop3::ServerReply& reply) {
@@ -370,6 +433,11 @@ FetchSummary Runner::run() {
         session.on_tls_started(bindings_of());
         break;
       case pop3::ClientAction::kIdle:
+        if (!delivered_.empty()) {
+          // The last batch: durable and recorded before QUIT, and its DELEs sent first.
+          commit_delivered(/*session_open=*/true);
+          break;
+        }
         if (!quit_queued) {
           quit_queued = true;
           session.finish();
@@ -377,6 +445,8 @@ FetchSummary Runner::run() {
         break;
       case pop3::ClientAction::kClose: {
         writer_.reset();
+        // Messages delivered before the session ended still count (no DELE can follow).
+        commit_delivered(/*session_open=*/false);
         if (session.failed()) {
           const pop3::ClientFailure& f = session.failure();
           pipelining_broke_ =
@@ -452,8 +522,16 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     return failed;
   }
   if (account.target.kind == Target::Kind::kMaildir) {
-    // Leftovers of deliveries that died (36 h and older), once per run; a Maildir that does
-    // not exist yet has none, and any other trouble shows when a message is delivered.
+    // Made once per run (each delivery then skips the mkdirs), and emptied of the leftovers
+    // of deliveries that died (36 h and older).
+    if (Status made =
+            store::maildir::make_maildir(store::fs::posix_file_system(), account.target.where);
+        !made.is_ok()) {
+      failed.status =
+          Status::error(made.code(), "maildir " + account.target.where + ": " + made.message());
+      failed.exit_code = exit_code_of_local(made);
+      return failed;
+    }
     (void)store::maildir::clean_stale_tmp_files(store::fs::posix_file_system(),
                                                 account.target.where);
   }

@@ -201,6 +201,29 @@ std::optional<int64_t> FetchState::first_seen(std::string_view uidl) const {
 }
 
 Status FetchState::record(std::string_view uidl, int64_t first_seen_unix_seconds) {
+  Status appended = append(uidl, first_seen_unix_seconds);
+  return appended.is_ok() ? sync() : appended;
+}
+
+Status FetchState::sync() {
+  if (!unsynced_) {
+    return failed_ ? Status::temporary("fetch state file " + path_ +
+                                       " is not written to after an earlier write error")
+                   : Status::ok();
+  }
+  if (failed_ || file_ == nullptr) {
+    return Status::temporary("fetch state file " + path_ + " could not be synced");
+  }
+  if (Status synced = file_->sync(); !synced.is_ok()) {
+    failed_ = true;
+    return Status::error(synced.code(),
+                         "recording fetched messages in " + path_ + ": " + synced.message());
+  }
+  unsynced_ = false;
+  return Status::ok();
+}
+
+Status FetchState::append(std::string_view uidl, int64_t first_seen_unix_seconds) {
   if (!store::is_valid_uidl(uidl)) {
     return Status::invalid_input("not a UIDL (RFC 1939 section 7: 1-70 characters 0x21-0x7E): " +
                                  quoted_for_message(uidl));
@@ -223,15 +246,13 @@ Status FetchState::record(std::string_view uidl, int64_t first_seen_unix_seconds
   line += uidl;
   line += '\n';
   Status status = file_->append(line);
-  if (status.is_ok()) {
-    status = file_->sync();
-  }
   if (!status.is_ok()) {
     failed_ = true;
     return Status::error(status.code(),
                          "recording a fetched message in " + path_ + ": " + status.message());
   }
   seen_.emplace(std::string(uidl), first_seen_unix_seconds);
+  unsynced_ = true;
   return Status::ok();
 }
 
@@ -302,7 +323,7 @@ Status FetchState::compact() {
   // inode, so the new one is used even if the directory sync fails.
   store::fs::WritableFilePtr old = std::exchange(file_, std::move(temp));
   if (old != nullptr) {
-    // Every line in it was synced when it was appended; it has been replaced.
+    // It has been replaced by a synced file holding every line it had, synced or not.
     (void)old->close();
   }
   status = fs_->sync_directory(directory());
@@ -312,6 +333,7 @@ Status FetchState::compact() {
     return status;
   }
   forgotten_ = false;
+  unsynced_ = false;
   return Status::ok();
 }
 
@@ -321,7 +343,9 @@ Status FetchState::close() {
   }
   Status status;
   if (forgotten_ && !failed_) {
-    status = compact();
+    status = compact();  // writes and syncs a whole new file
+  } else if (unsynced_) {
+    status = sync();
   }
   Status closed = file_->close();
   file_.reset();

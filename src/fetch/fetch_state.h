@@ -8,7 +8,8 @@
 // open() locks "<path>.lock" for the whole run, loads the file and at once writes a compacted
 // copy (temp file, fsync, rename over the old one, fsync of the directory) whose descriptor it
 // keeps. From then on record() is ONE append of one line and one fsync on that open file:
-// O(1) per message, and durable when it returns OK, so the caller may then DELE the message.
+// O(1) per message, and durable when it returns OK; append() + sync() split it so that one
+// fsync covers a batch of messages (group commit).
 // A crash at any point leaves either the old or the new file complete, plus at most one torn
 // last line, which load ignores: at worst a message is fetched twice, never lost.
 //
@@ -69,6 +70,12 @@ class FetchState {
   // kTemporary (the write or the fsync failed; this and every later record() fail, and the
   // caller must not delete the message from the server).
   Status record(std::string_view uidl, int64_t first_seen_unix_seconds);
+  // record() in two halves, for group commit: append() writes the line without syncing (the
+  // UIDL counts as known at once; a crash may lose the line, which costs a duplicate, never a
+  // loss, as long as the delivery was durable before the append); sync() makes every line
+  // appended so far durable with one fsync. close() syncs what is left. Errors: as record().
+  Status append(std::string_view uidl, int64_t first_seen_unix_seconds);
+  Status sync();
 
   // Forgets every UIDL for which `on_server` returns false (they have disappeared from the
   // server, PR-C-2), in memory at once and in the file at the next compact() or close().
@@ -108,6 +115,7 @@ class FetchState {
   std::unordered_map<std::string, int64_t> seen_;
   bool failed_ = false;     // a write failed: the file may end in a torn line
   bool forgotten_ = false;  // forget_all_except() removed UIDLs not yet compacted away
+  bool unsynced_ = false;   // append() wrote lines that are not synced yet
 };
 
 }  // namespace poplar::fetch

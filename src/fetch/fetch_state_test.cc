@@ -104,6 +104,28 @@ TEST_F(FetchStateTest, RecordIsOneAppendAndOneSync) {
   ASSERT_TRUE(state.close().is_ok());
 }
 
+TEST_F(FetchStateTest, AppendThenOneSyncCoversABatchAndCloseSyncsTheRest) {
+  FaultInjectionFileSystem fs(posix_file_system());
+  {
+    FetchState state = open_ok(fs);
+    fs.reset();
+    for (int i = 0; i < 32; ++i) {
+      ASSERT_TRUE(state.append("m" + std::to_string(i), 7).is_ok());
+    }
+    EXPECT_TRUE(state.first_seen("m31").has_value());  // known at once
+    ASSERT_TRUE(state.sync().is_ok());
+    ASSERT_TRUE(state.sync().is_ok());  // nothing new: no second fsync
+    EXPECT_EQ(fs.count(FaultInjectionFileSystem::Op::kAppend), 32u);
+    EXPECT_EQ(fs.count(FaultInjectionFileSystem::Op::kSync), 1u);
+    ASSERT_TRUE(state.append("last", 8).is_ok());
+    ASSERT_TRUE(state.close().is_ok());
+    EXPECT_EQ(fs.count(FaultInjectionFileSystem::Op::kSync), 2u);  // close synced "last"
+  }
+  FetchState reopened = open_ok();
+  EXPECT_EQ(reopened.first_seen("m0"), 7);
+  EXPECT_EQ(reopened.first_seen("last"), 8);
+}
+
 TEST_F(FetchStateTest, OpenWritesThroughATempFileRenameAndDirectorySync) {
   FaultInjectionFileSystem fs(posix_file_system());
   FetchState state = open_ok(fs);

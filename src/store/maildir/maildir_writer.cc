@@ -70,10 +70,12 @@ std::string unique_base(int64_t now_ns, uint64_t pid, uint64_t counter,
 
 class MaildirWriter final : public MessageWriter {
  public:
-  MaildirWriter(fs::FileSystem& fs, std::string root, std::string base, fs::WritableFilePtr file)
+  MaildirWriter(fs::FileSystem& fs, std::string root, std::string base, fs::WritableFilePtr file,
+                bool sync_new)
       : fs_(fs),
         root_(std::move(root)),
         base_(std::move(base)),
+        sync_new_(sync_new),
         tmp_path_(join(root_ + "/tmp", base_)),
         file_(std::move(file)) {}
 
@@ -128,7 +130,8 @@ class MaildirWriter final : public MessageWriter {
     }
     // The name is durable only once new/ itself is synced. Without that the message must not
     // count as delivered, so take it back out: the caller retries, and no duplicate stays.
-    if (Status synced = fs_.sync_directory(new_dir); !synced.is_ok()) {
+    // (With sync_new_directory off, the caller syncs new/ once for a batch instead.)
+    if (Status synced = sync_new_ ? fs_.sync_directory(new_dir) : Status::ok(); !synced.is_ok()) {
       (void)fs_.unlink(final_path);
       fail_if(std::move(synced));
       abandon();
@@ -209,6 +212,7 @@ class MaildirWriter final : public MessageWriter {
   fs::FileSystem& fs_;
   const std::string root_;
   const std::string base_;
+  const bool sync_new_;
   const std::string tmp_path_;
   fs::WritableFilePtr file_;
   bool tmp_exists_ = true;
@@ -221,7 +225,7 @@ class MaildirWriter final : public MessageWriter {
 
 // mkdir of each directory of the Maildir; syncs the directories that received a new entry, so
 // that a message delivered into a new Maildir does not vanish with its directory in a crash.
-Status make_maildir(fs::FileSystem& fs, const std::string& root) {
+Status make_maildir_directories(fs::FileSystem& fs, const std::string& root) {
   Result<bool> made_root = fs.make_directory(root, kDirectoryMode);
   if (!made_root.is_ok()) {
     return made_root.status();
@@ -267,6 +271,14 @@ std::string encode_host_for_maildir(std::string_view host) {
   return out;
 }
 
+Status make_maildir(fs::FileSystem& fs, const std::string& maildir_root) {
+  return make_maildir_directories(fs, maildir_root);
+}
+
+Status sync_new_directory(fs::FileSystem& fs, const std::string& maildir_root) {
+  return fs.sync_directory(maildir_root + "/new");
+}
+
 Result<size_t> clean_stale_tmp_files(fs::FileSystem& fs, const std::string& maildir_root) {
   const std::string tmp_dir = maildir_root + "/tmp";
   fs::DirectoryListing listing;
@@ -303,8 +315,10 @@ Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string 
   if (maildir_root.empty()) {
     return Status::invalid_input("maildir delivery: empty Maildir path");
   }
-  if (Status made = make_maildir(fs, maildir_root); !made.is_ok()) {
-    return made;
+  if (options.create_directories) {
+    if (Status made = make_maildir_directories(fs, maildir_root); !made.is_ok()) {
+      return made;
+    }
   }
   const std::string host =
       encode_host_for_maildir(options.hostname.empty() ? fs::host_name() : options.hostname);
@@ -315,8 +329,8 @@ Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string 
     std::string base = unique_base(fs.now_ns(), pid, ++delivery_counter, host);
     Result<fs::WritableFilePtr> file = fs.create_new_file(join(tmp_dir, base), kMessageMode);
     if (file.is_ok()) {
-      return MessageWriterPtr(std::make_unique<MaildirWriter>(fs, maildir_root, std::move(base),
-                                                              std::move(file).value()));
+      return MessageWriterPtr(std::make_unique<MaildirWriter>(
+          fs, maildir_root, std::move(base), std::move(file).value(), options.sync_new_directory));
     }
     last = file.status();
     if (last.code() != ErrorCode::kInUse) {

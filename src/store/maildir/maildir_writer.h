@@ -1,7 +1,8 @@
 // Delivery into a Maildir (https://cr.yp.to/proto/maildir.html): a new message is written to
 // tmp/<unique>, fsynced, then given its final name in new/ with link(2) (which never replaces a
 // name; rename(2) only where the file system has no hard links, after checking the name is
-// free), and new/ is fsynced. The final name is
+// free), and new/ is fsynced (or, for group commit, left to the caller's sync_new_directory()
+// once per batch). The final name is
 //   <unix secs>.M<usecs>P<pid>Q<counter>.<host>,S=<stored octets>,W=<CRLF octets>
 // so that Poplar's own server takes the LIST size from the name and never reads the file
 // (store/maildir/file_name.h, docs/formats/maildir.md "Delivery").
@@ -31,7 +32,22 @@ struct DeliveryOptions {
   std::string hostname{};
   // The P part of the unique name; 0: this process's id.
   uint64_t pid = 0;
+  // False: the caller has made the Maildir (make_maildir) and begin skips the mkdirs.
+  bool create_directories = true;
+  // False: commit() links into new/ without syncing new/; the delivery is durable only after
+  // the caller's sync_new_directory(). For group commit: one directory fsync for a batch of
+  // messages, before any of them is counted as delivered (poplar fetch).
+  bool sync_new_directory = true;
 };
+
+// Creates the Maildir (root, tmp/, new/, cur/, mode 0700) where missing and syncs the
+// directories that got a new entry. Errors: kNotFound (a missing parent), kPermission,
+// kTemporary.
+Status make_maildir(fs::FileSystem& fs, const std::string& maildir_root);
+
+// fsync of <maildir_root>/new: makes the names linked there by commits without
+// sync_new_directory durable. Errors: kTemporary, kPermission, kNotFound.
+Status sync_new_directory(fs::FileSystem& fs, const std::string& maildir_root);
 
 // Creates the Maildir (root, tmp/, new/, cur/, mode 0700) where missing, and tmp/<unique>
 // (mode 0600). Only the last component of maildir_root is created: a missing parent is

@@ -315,6 +315,28 @@ void expect_previous_or_complete(const std::map<std::string, std::string>& befor
   }
 }
 
+TEST_F(MaildirWriterTest, GroupCommitLeavesTheDirectorySyncToTheCaller) {
+  fs::FaultInjectionFileSystem counting(fs_);
+  const std::string maildir = root().string();
+  ASSERT_TRUE(make_maildir(counting, maildir).is_ok());
+  counting.reset();
+  DeliveryOptions options;
+  options.create_directories = false;
+  options.sync_new_directory = false;
+  for (int i = 0; i < 3; ++i) {
+    auto writer = begin_maildir_delivery(counting, maildir, options);
+    ASSERT_TRUE(writer.is_ok()) << writer.status().to_string();
+    ASSERT_TRUE((*writer)->write("Subject: x\r\n\r\nbody\r\n").is_ok());
+    ASSERT_TRUE((*writer)->commit().is_ok());
+  }
+  EXPECT_EQ(counting.count(Op::kMakeDirectory), 0u);
+  EXPECT_EQ(counting.count(Op::kSync), 3u);  // each file before its link
+  EXPECT_EQ(counting.count(Op::kSyncDirectory), 0u);
+  ASSERT_TRUE(sync_new_directory(counting, maildir).is_ok());
+  EXPECT_EQ(counting.count(Op::kSyncDirectory, "/new"), 1u);
+  EXPECT_EQ(new_files().size(), 3u);
+}
+
 TEST_F(MaildirWriterTest, AFailureAtAnyOperationLeavesThePreviousMessagesOrTheCompleteNewOne) {
   // Big enough for several appends.
   std::string wire;
