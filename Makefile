@@ -31,11 +31,13 @@ fuzz: deps
 	@tests/run_fuzzers 100000000 600 0
 
 # Poplar against Dovecot default and tuned on one generated data set (12-15 minutes on
-# 2 cores, needs root). Results: build/bench/results.json and docs/benchmarks.md.
+# 2 cores, needs root). Results: build/bench/results.json and docs/benchmarks.md. Then
+# `poplar fetch` against mpop and fetchmail (2 minutes): docs/fetch-benchmark.md.
 bench:
 	@scripts/install-deps --bench
 	@$(MAKE) --no-print-directory build
 	@scripts/bench $(BENCH_ARGS)
+	@scripts/bench-fetch --write docs/fetch-benchmark.md
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
