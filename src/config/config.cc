@@ -8,7 +8,6 @@
 //
 // Thread-safety: no shared state; safe from any thread.
 #include "config/config.h"
-#include "config/toml_guard.h"
 #include "config/toml_reader.h"
 
 #include <arpa/inet.h>
@@ -430,9 +429,6 @@ Status check_supported(const ServerConfig& config) {
 
 Result<ServerConfig> parse_config(std::string_view toml_text, const std::string& name,
                                   const std::string& base_dir) {
-  if (Status s = check_non_ascii_outside_strings(toml_text, name); !s.is_ok()) {
-    return s;
-  }
   toml::table root;
   if (Status s = parse_toml(toml_text, name, root); !s.is_ok()) {
     return s;

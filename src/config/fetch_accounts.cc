@@ -5,7 +5,6 @@
 #include <filesystem>
 #include <limits>
 
-#include "config/toml_guard.h"
 #include "config/toml_reader.h"
 
 namespace poplar::config {
@@ -244,9 +243,6 @@ class Parser : public TomlReader {
 Result<FetchConfig> parse_fetch_config(std::string_view toml_text, const std::string& name,
                                        const std::string& base_dir,
                                        const FetchAccountValidators& validators) {
-  if (Status s = check_non_ascii_outside_strings(toml_text, name); !s.is_ok()) {
-    return s;
-  }
   toml::table root;
   if (Status s = parse_toml(toml_text, name, root); !s.is_ok()) {
     return s;

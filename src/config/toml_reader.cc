@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "base/ascii.h"
+#include "config/toml_guard.h"
 
 namespace poplar::config {
 
@@ -74,6 +75,9 @@ std::string join(std::span<const std::string_view> words) {
 }
 
 Status parse_toml(std::string_view text, const std::string& name, toml::table& root) {
+  if (Status s = check_non_ascii_outside_strings(text, name); !s.is_ok()) {
+    return s;
+  }
   try {
     root = toml::parse(text, std::string_view(name));
   } catch (const toml::parse_error& e) {

@@ -33,8 +33,9 @@ bool is_known(std::span<const std::string_view> known, std::string_view word);
 // `"a", "b", "c"`
 std::string join(std::span<const std::string_view> words);
 
-// Parses TOML text (after config/toml_guard's check) into `root`. Errors: kInvalidInput
-// "NAME:LINE: what toml++ says".
+// Parses TOML text into `root`, after config/toml_guard's check (which keeps toml++ 3.3 away
+// from its undefined behaviour). Errors: kInvalidInput "NAME:LINE: what toml++ or the guard
+// says".
 Status parse_toml(std::string_view text, const std::string& name, toml::table& root);
 // Reads a whole small file (a config file is a few KB; more than `max_bytes` is refused with
 // kLimit so that "-c /dev/zero" cannot eat memory). Errors: kNotFound/kPermission/kTemporary
