@@ -12,17 +12,18 @@
 #pragma once
 
 #include "base/status.h"
+#include "base/sysexits.h"
 
 namespace poplar::admin {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitUsage = 64;
-inline constexpr int kExitDataErr = 65;
-inline constexpr int kExitNoInput = 66;
-inline constexpr int kExitSoftware = 70;
-inline constexpr int kExitIoErr = 74;
-inline constexpr int kExitTempFail = 75;
-inline constexpr int kExitNoPerm = 77;
+inline constexpr int kExitOk = sysexits::kOk;
+inline constexpr int kExitUsage = sysexits::kUsage;
+inline constexpr int kExitDataErr = sysexits::kDataErr;
+inline constexpr int kExitNoInput = sysexits::kNoInput;
+inline constexpr int kExitSoftware = sysexits::kSoftware;
+inline constexpr int kExitIoErr = sysexits::kIoErr;
+inline constexpr int kExitTempFail = sysexits::kTempFail;
+inline constexpr int kExitNoPerm = sysexits::kNoPerm;
 
 // The exit code for a Status from admin/passwd_file_editor.h or admin/password_input.h.
 int exit_code_for(const Status& status);

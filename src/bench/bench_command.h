@@ -12,17 +12,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/sysexits.h"
 #include "bench/bench_options.h"
 
 namespace poplar::bench {
 
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailures = 1;
-inline constexpr int kExitUsage = 64;        // EX_USAGE
-inline constexpr int kExitDataErr = 65;      // EX_DATAERR
-inline constexpr int kExitNoInput = 66;      // EX_NOINPUT
-inline constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE
-inline constexpr int kExitTempFail = 75;     // EX_TEMPFAIL
+inline constexpr int kExitOk = sysexits::kOk;
+inline constexpr int kExitFailures = 1;  // replies that failed verification
+inline constexpr int kExitUsage = sysexits::kUsage;
+inline constexpr int kExitDataErr = sysexits::kDataErr;
+inline constexpr int kExitNoInput = sysexits::kNoInput;
+inline constexpr int kExitUnavailable = sysexits::kUnavailable;
+inline constexpr int kExitTempFail = sysexits::kTempFail;
 
 // Runs a whole benchmark; returns the exit code.
 int run_bench_command(const BenchOptions& options);

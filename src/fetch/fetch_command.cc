@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/sysexits.h"
 #include "config/fetch_accounts.h"
 #include "fetch/account_setup.h"
 #include "fetch/progress_line.h"
@@ -22,7 +23,7 @@
 namespace poplar::fetch {
 namespace {
 
-constexpr int kExUsage = 64;
+constexpr int kExUsage = sysexits::kUsage;
 
 struct FetchOptions {
   std::vector<std::string> args;  // one URL, or account names

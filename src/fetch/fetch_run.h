@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "base/secret.h"
+#include "base/sysexits.h"
 #include "fetch/pop_url.h"
 #include "fetch/server_stream.h"
 #include "pop3/client_session.h"
@@ -99,12 +100,12 @@ using ProgressFn = std::function<void(uint32_t, uint32_t, uint64_t)>;
 FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix,
                        const ProgressFn& progress = nullptr);
 
-inline constexpr int kExOk = 0;
-inline constexpr int kExUnavailable = 69;
-inline constexpr int kExIoErr = 74;
-inline constexpr int kExTempFail = 75;
-inline constexpr int kExProtocol = 76;
-inline constexpr int kExNoPerm = 77;
-inline constexpr int kExConfig = 78;
+inline constexpr int kExOk = sysexits::kOk;
+inline constexpr int kExUnavailable = sysexits::kUnavailable;
+inline constexpr int kExIoErr = sysexits::kIoErr;
+inline constexpr int kExTempFail = sysexits::kTempFail;
+inline constexpr int kExProtocol = sysexits::kProtocol;
+inline constexpr int kExNoPerm = sysexits::kNoPerm;
+inline constexpr int kExConfig = sysexits::kConfig;
 
 }  // namespace poplar::fetch

@@ -10,12 +10,13 @@
 #include <cstring>
 #include <mutex>
 
+#include "base/sysexits.h"
 #include "fetch/shell_command.h"
 
 namespace poplar::fetch {
 namespace {
 
-constexpr int kExTempFail = 75;  // sysexits.h EX_TEMPFAIL
+constexpr int kExTempFail = sysexits::kTempFail;
 
 // A write to a command that has already exited must cost EPIPE, not the process.
 void ignore_sigpipe() {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/sysexits.h"
 #include "fetch/shell_command.h"
 
 namespace poplar::fetch {
@@ -18,7 +19,7 @@ namespace {
 
 // No password is this long; a command that prints more is not printing a password.
 constexpr size_t kMaxOutput = 64 * 1024;
-constexpr int kExTempFail = 75;
+constexpr int kExTempFail = sysexits::kTempFail;
 
 // Wipes a buffer that held a password before it is freed.
 void wipe(std::string& s) {

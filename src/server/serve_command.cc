@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "base/log.h"
+#include "base/sysexits.h"
 #include "config/config.h"
 #include "net/server_runtime.h"
 #include "server/demo.h"
@@ -19,9 +20,9 @@ namespace poplar::server {
 namespace {
 
 // sysexits(3): the codes cron and init systems understand.
-constexpr int kExitConfig = 78;   // EX_CONFIG
-constexpr int kExitOsError = 71;  // EX_OSERR
-constexpr int kExitUsage = 64;    // EX_USAGE
+constexpr int kExitConfig = sysexits::kConfig;
+constexpr int kExitOsError = sysexits::kOsErr;
+constexpr int kExitUsage = sysexits::kUsage;
 
 struct ServeOptions {
   std::string config_path;
