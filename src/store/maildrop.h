@@ -18,6 +18,7 @@
 
 #include "base/result.h"
 #include "base/status.h"
+#include "store/folders.h"
 #include "store/message_flags.h"
 #include "store/message_reader.h"
 
@@ -80,6 +81,11 @@ class Maildrop {
     }
     return commit_update(deletions);
   }
+
+  // POP4 FOLDERS: the folder tree this maildrop is the INBOX of, covered by its lock
+  // (store/folders.h). Owned by the Maildrop. nullptr for a backend without folders and for a
+  // Maildrop that is itself a folder (Folders::open()).
+  virtual Folders* folders() { return nullptr; }
 };
 
 using MaildropPtr = std::unique_ptr<Maildrop>;
