@@ -704,7 +704,7 @@ bool FakeDriver::run(std::string& out) {
         break;
       case ActionKind::kCommitUpdate:
         ++commit_actions_;
-        session_.on_update_committed(session_.maildrop().commit_update(session_.deletions()));
+        session_.on_update_committed(session_.run_update());
         break;
       case ActionKind::kStartTls: {
         // RFC 2595 §4: the +OK goes out in plaintext, then the handshake starts.

@@ -471,13 +471,12 @@ asio::awaitable<void> Connection::open_maildrop() {
 
 asio::awaitable<void> Connection::commit_update() {
   auto self = shared_from_this();
-  store::Maildrop* maildrop = &session_.maildrop();
-  auto deletions = std::make_shared<std::vector<size_t>>(session_.deletions().begin(),
-                                                         session_.deletions().end());
+  pop3::ServerSession* session = &session_;
   in_pool_ = true;
-  // `self` keeps the session (and so the Maildrop) alive until the commit has finished, even if
-  // the peer is gone: a QUIT that was received is carried out (RFC 1939 §6).
-  auto job = [self, maildrop, deletions] { return maildrop->commit_update(*deletions); };
+  // `self` keeps the session (and so its maildrops) alive until the commit has finished, even
+  // if the peer is gone: a QUIT that was received is carried out (RFC 1939 §6). Nothing else
+  // touches the session while this coroutine waits for the job.
+  auto job = [self, session] { return session->run_update(); };
   Status status = co_await pool_.run(std::move(job));
   in_pool_ = false;
   session_.on_update_committed(std::move(status));

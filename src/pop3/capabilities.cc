@@ -25,13 +25,14 @@ bool condition_holds(CapaCondition when, const CapaState& now) {
   return false;
 }
 
-// POP4 abilities in the order POP4.md lists them ("X-POP4 FOLDERS FLAGS PARTS"); FOLDERS and
-// FLAGS get their rows here when they are built.
+// POP4 abilities in the order POP4.md lists them ("X-POP4 FOLDERS FLAGS PARTS").
 struct Pop4Ability {
   std::string_view name;
   bool Pop4Abilities::*on;
 };
 constexpr Pop4Ability kPop4Abilities[] = {
+    {"FOLDERS", &Pop4Abilities::folders},
+    {"FLAGS", &Pop4Abilities::flags},
     {"PARTS", &Pop4Abilities::parts},
 };
 

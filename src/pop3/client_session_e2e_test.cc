@@ -166,7 +166,7 @@ void fetch(const FetchRun& run, Result& out) {
           server.on_maildrop_opened(out.world.open(server.authenticated_user()));
           break;
         case ActionKind::kCommitUpdate:
-          server.on_update_committed(server.maildrop().commit_update(server.deletions()));
+          server.on_update_committed(server.run_update());
           break;
         case ActionKind::kStartTls: {
           to_client.append(server.pending_output());

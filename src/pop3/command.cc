@@ -135,6 +135,9 @@ SyntaxError parse_arguments(ArgGrammar grammar, std::string_view rest, bool had_
       }
       args.first = rest;
       return SyntaxError::kNone;
+    case ArgGrammar::kPop4:
+      args.first = rest;
+      return SyntaxError::kNone;
     case ArgGrammar::kNameAndDigest:
       if ((e = split_words(rest, 2, 2, words, count)) != SyntaxError::kNone) {
         return e;

@@ -41,6 +41,20 @@ enum class Command {
   kLast,  // pre-RFC 1725; answered -ERR (SPEC PR-S-3)
   kXtnd,  // draft-hansen XTND XMIT/XLST, Historic; answered -ERR (SPEC PR-S-4)
   kPart,  // POP4 PART (POP4.md "Part commands"); valid only with the PARTS ability on
+  // POP4 folder commands (POP4.md "Folder commands"); only with the FOLDERS ability on.
+  kLfld,
+  kSfld,
+  kCfld,
+  kDfld,
+  kRenf,
+  kMovf,
+  kCopy,
+  kMove,
+  kStor,
+  // POP4 flag commands (POP4.md "Flag commands"); only with the FLAGS ability on.
+  kFlgs,
+  kFlag,
+  kLastCommand = kFlag,  // for tests that walk every value
 };
 
 // How the text after the keyword is read. One value per distinct grammar in RFC 1939/2449.
@@ -56,6 +70,10 @@ enum class ArgGrammar {
   kMechanism,        // [mechanism [initial-response]] (AUTH, RFC 5034)
   kIgnored,          // anything; the command is refused whatever follows (XTND)
   kPart,             // msg [section [MIME]] (POP4 PART; "MIME" in any case)
+  // Everything after the keyword, verbatim and possibly empty, into `first`: the POP4 folder
+  // and flag commands, whose quoted folder names may hold spaces. Their handlers read it with
+  // pop4_arguments.h.
+  kPop4,
 };
 
 // Why a line could not be parsed, in the order the checks are made.

@@ -22,8 +22,9 @@ constexpr CapaCondition kAlways = CapaCondition::kAlways;
 // RFC 2449 §6); STLS RFC 2595 §4; AUTH RFC 5034 (tag SASL); UTF8 and LANG RFC 6856 §2, §3
 // ("UTF8 USER": user names and passwords may be UTF-8, see docs/protocol-notes.md); QUIT
 // RFC 1939 §4/§6; STAT, LIST, RETR, DELE, NOOP, RSET RFC 1939 §5; LAST pre-RFC 1725 and XTND
-// Historic, both refused. PART: POP4.md "Part commands", only with the PARTS ability (its
-// CAPA line, "X-POP4 ...", is built in capabilities.cc from the abilities, not from rows).
+// Historic, both refused. PART, the folder and the flag commands: POP4.md, each only with its
+// ability (PARTS, FOLDERS, FLAGS; their CAPA line, "X-POP4 ...", is built in capabilities.cc
+// from the abilities, not from rows).
 // clang-format off
 constexpr std::array kTable = {
   //          command   keyword grammar               AUTHORIZATION    TRANSACTION      CAPA tag
@@ -56,6 +57,28 @@ constexpr std::array kTable = {
   CommandSpec{C::kXtnd, "XTND", G::kIgnored,          nullptr,         &S::handle_xtnd, "", kNever},
   CommandSpec{C::kPart, "PART", G::kPart,             nullptr,         &S::handle_part, "", kNever,
               &Pop4Abilities::parts},
+  CommandSpec{C::kLfld, "LFLD", G::kNone,             nullptr,         &S::handle_lfld, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kSfld, "SFLD", G::kPop4,             nullptr,         &S::handle_sfld, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kCfld, "CFLD", G::kPop4,             nullptr,         &S::handle_cfld, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kDfld, "DFLD", G::kPop4,             nullptr,         &S::handle_dfld, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kRenf, "RENF", G::kPop4,             nullptr,         &S::handle_renf, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kMovf, "MOVF", G::kPop4,             nullptr,         &S::handle_movf, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kCopy, "COPY", G::kPop4,             nullptr,         &S::handle_copy, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kMove, "MOVE", G::kPop4,             nullptr,         &S::handle_move, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kStor, "STOR", G::kPop4,             nullptr,         &S::handle_stor, "", kNever,
+              &Pop4Abilities::folders},
+  CommandSpec{C::kFlgs, "FLGS", G::kPop4,             nullptr,         &S::handle_flgs, "", kNever,
+              &Pop4Abilities::flags},
+  CommandSpec{C::kFlag, "FLAG", G::kPop4,             nullptr,         &S::handle_flag, "", kNever,
+              &Pop4Abilities::flags},
 };
 // clang-format on
 

@@ -26,7 +26,7 @@ TEST(CommandTableTest, EveryCommandHasOneEntryAndAKeywordThatFindsIt) {
     EXPECT_EQ(command_from_keyword(lower), spec.command);
     EXPECT_TRUE(spec.in_authorization != nullptr || spec.in_transaction != nullptr);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Command::kPart));  // every value but kUnknown
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Command::kLastCommand));  // all but kUnknown
 }
 
 TEST(CommandTableTest, AuthorizationOnlyCommands) {
@@ -39,8 +39,10 @@ TEST(CommandTableTest, AuthorizationOnlyCommands) {
 
 TEST(CommandTableTest, TransactionOnlyCommands) {
   for (Command c : {Command::kStat, Command::kList, Command::kRetr, Command::kDele, Command::kNoop,
-                    Command::kRset, Command::kTop, Command::kUidl, Command::kLast, Command::kXtnd,
-                    Command::kPart}) {
+                    Command::kRset, Command::kTop,  Command::kUidl, Command::kLast, Command::kXtnd,
+                    Command::kPart, Command::kLfld, Command::kSfld, Command::kCfld, Command::kDfld,
+                    Command::kRenf, Command::kMovf, Command::kCopy, Command::kMove, Command::kStor,
+                    Command::kFlgs, Command::kFlag}) {
     EXPECT_EQ(handler_for(c, S::kAuthorization), nullptr);  // R1939-3-i: RETR before login
     EXPECT_NE(handler_for(c, S::kTransaction), nullptr);
   }
@@ -79,11 +81,32 @@ TEST(CommandTableTest, PartExistsOnlyWithThePartsAbility) {
   EXPECT_EQ(command_spec(Command::kPart).capa_tag, "");  // announced by the X-POP4 line
 }
 
+TEST(CommandTableTest, FolderAndFlagCommandsExistOnlyWithTheirAbility) {
+  SessionConfig config;
+  config.pop4.parts = true;
+  for (Command c : {Command::kLfld, Command::kSfld, Command::kCfld, Command::kDfld, Command::kRenf,
+                    Command::kMovf, Command::kCopy, Command::kMove, Command::kStor}) {
+    EXPECT_FALSE(command_enabled(c, config));
+    config.pop4.folders = true;
+    EXPECT_TRUE(command_enabled(c, config));
+    config.pop4.folders = false;
+    EXPECT_EQ(command_spec(c).capa_tag, "");
+  }
+  for (Command c : {Command::kFlgs, Command::kFlag}) {
+    EXPECT_FALSE(command_enabled(c, config));
+    config.pop4.flags = true;
+    EXPECT_TRUE(command_enabled(c, config));
+    config.pop4.flags = false;
+  }
+}
+
 TEST(CommandTableTest, Pop3CommandsNeedNoAbility) {
   SessionConfig plain;
   for (const CommandSpec& spec : command_table()) {
-    if (spec.command != Command::kPart) {
+    if (spec.needs == nullptr) {
       EXPECT_TRUE(command_enabled(spec.command, plain)) << spec.keyword;
+    } else {
+      EXPECT_FALSE(command_enabled(spec.command, plain)) << spec.keyword;
     }
   }
   EXPECT_TRUE(command_enabled(Command::kUnknown, plain));

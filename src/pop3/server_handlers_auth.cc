@@ -553,7 +553,11 @@ void SessionCore::on_maildrop_opened(Result<store::MaildropPtr> maildrop) {
     login_failed(map_error(status.code(), Operation::kOpenMaildrop));
     return;
   }
-  maildrop_ = std::move(*maildrop);
+  auto inbox = std::make_unique<OpenFolder>();
+  inbox->name = "INBOX";
+  inbox->maildrop = std::move(*maildrop);
+  selected_ = inbox.get();
+  open_folders_.push_back(std::move(inbox));
   enter_transaction();
 }
 
@@ -567,8 +571,8 @@ void SessionCore::login_failed(const WireError& error) {
 }
 
 void SessionCore::enter_transaction() {
-  const auto& messages = maildrop_->messages();
-  deleted_.assign(messages.size(), false);  // RFC 1939 §4: nothing marked at the start
+  const auto& messages = drop().messages();
+  deleted().assign(messages.size(), false);  // RFC 1939 §4: nothing marked at the start
   recount();
   state_ = SessionState::kTransaction;
   bad_commands_ = 0;                            // the after-login limit counts afresh

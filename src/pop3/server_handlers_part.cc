@@ -127,7 +127,7 @@ Result<PartList> SessionCore::message_structure(MessageIndex index) {
     return structure_cache_->parts;
   }
   structure_cache_.reset();  // one structure at a time, even while the next one is read
-  Result<store::MessageReaderPtr> reader = maildrop_->open_message(index.value);
+  Result<store::MessageReaderPtr> reader = drop().open_message(index.value);
   if (!reader.is_ok()) {
     return reader.status();
   }

@@ -26,18 +26,18 @@ std::string plural(uint64_t n, std::string_view word) {
 
 std::optional<MessageIndex> SessionCore::live_message(MessageNumber number) const {
   MessageIndex index = to_index(number);
-  if (index.value >= deleted_.size() || deleted_[index.value]) {
+  if (index.value >= deleted().size() || deleted()[index.value]) {
     return std::nullopt;  // RFC 1939 §5: a deleted message is as good as absent
   }
   return index;
 }
 
 void SessionCore::recount() {
-  const auto& messages = maildrop_->messages();
+  const auto& messages = drop().messages();
   live_count_ = 0;
   live_octets_ = 0;
   for (size_t i = 0; i < messages.size(); ++i) {
-    if (!deleted_[i]) {
+    if (!deleted()[i]) {
       ++live_count_;
       live_octets_ += messages[i].size_octets;
     }
@@ -54,7 +54,7 @@ void SessionCore::handle_stat(const ParsedCommand&) {
 }
 
 void SessionCore::handle_list(const ParsedCommand& command) {
-  const auto& messages = maildrop_->messages();
+  const auto& messages = drop().messages();
   if (command.args.message) {
     auto index = live_message(*command.args.message);
     if (!index) {
@@ -67,11 +67,11 @@ void SessionCore::handle_list(const ParsedCommand& command) {
   }
   reply_ok(maildrop_summary());
   start_stream(StreamKind::kList, std::make_unique<ScanListProducer>(ScanListProducer::Kind::kSizes,
-                                                                     messages, deleted_));
+                                                                     messages, deleted()));
 }
 
 void SessionCore::handle_uidl(const ParsedCommand& command) {
-  const auto& messages = maildrop_->messages();
+  const auto& messages = drop().messages();
   if (command.args.message) {
     auto index = live_message(*command.args.message);
     if (!index) {
@@ -85,7 +85,7 @@ void SessionCore::handle_uidl(const ParsedCommand& command) {
   }
   reply_ok("Unique-ID listing follows.");
   start_stream(StreamKind::kList, std::make_unique<ScanListProducer>(ScanListProducer::Kind::kUidls,
-                                                                     messages, deleted_));
+                                                                     messages, deleted()));
 }
 
 void SessionCore::handle_retr(const ParsedCommand& command) {
@@ -127,7 +127,7 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
   DotStufferOptions options;
   options.nul_to_0x80 = config_.workaround_outlook_no_nuls;
   options.add_missing_separator = config_.workaround_oe_ns_eoh;
-  const uint64_t size = maildrop_->messages()[index->value].size_octets;
+  const uint64_t size = drop().messages()[index->value].size_octets;
   // RETR sends exactly the announced size (unless oe-ns-eoh adds a separator): the producer may
   // stop at a short read that completes it. TOP sends a part of unknown size.
   std::optional<uint64_t> expected;
@@ -145,7 +145,7 @@ void SessionCore::open_message_stream(const ParsedCommand& command, StreamKind k
 }
 
 store::MessageReaderPtr SessionCore::open_reader(MessageNumber number, MessageIndex index) {
-  Result<store::MessageReaderPtr> reader = maildrop_->open_message(index.value);
+  Result<store::MessageReaderPtr> reader = drop().open_message(index.value);
   if (reader.is_ok() && *reader) {
     return std::move(*reader);
   }
@@ -163,25 +163,28 @@ store::MessageReaderPtr SessionCore::open_reader(MessageNumber number, MessageIn
 
 void SessionCore::handle_dele(const ParsedCommand& command) {
   MessageIndex index = to_index(*command.args.message);
-  if (index.value >= deleted_.size()) {
+  if (index.value >= deleted().size()) {
     reply_err(kNoSuchMessage);
     return;
   }
-  if (deleted_[index.value]) {
+  if (deleted()[index.value]) {
     reply_err("Message already deleted.");  // RFC 1939 §5: DELE of a deleted message is -ERR
     return;
   }
   // RFC 1939 §5: only marked; UPDATE removes it after QUIT.
-  deleted_[index.value] = true;
+  deleted()[index.value] = true;
   --live_count_;
-  live_octets_ -= maildrop_->messages()[index.value].size_octets;
+  live_octets_ -= drop().messages()[index.value].size_octets;
   reply_ok("Message " + std::to_string(command.args.message->value) + " deleted.");
 }
 
 void SessionCore::handle_noop(const ParsedCommand&) { reply_ok("Still here."); }
 
 void SessionCore::handle_rset(const ParsedCommand&) {
-  deleted_.assign(deleted_.size(), false);  // RFC 1939 §5: unmark all
+  // RFC 1939 §5: unmark all. POP4.md: RSET undoes DELE, MOVE's removal half and FLAG in the
+  // selected folder; marks left in other folders stay.
+  deleted().assign(deleted().size(), false);
+  selected_->flag_changes.clear();
   recount();
   reply_ok("Maildrop has " + maildrop_summary() + ".");
 }
@@ -196,20 +199,79 @@ void SessionCore::handle_xtnd(const ParsedCommand&) {
   reply_err("XTND command not supported.");
 }
 
+bool SessionCore::OpenFolder::has_marks() const {
+  if (!flag_changes.empty()) {
+    return true;
+  }
+  for (bool marked : deleted) {
+    if (marked) {
+      return true;
+    }
+  }
+  return false;
+}
+
+store::MessageFlags SessionCore::flags_after_update(MessageIndex index) const {
+  auto it = selected_->flag_changes.find(index.value);
+  return it != selected_->flag_changes.end() ? it->second : drop().flags(index.value);
+}
+
 void SessionCore::handle_quit_transaction(const ParsedCommand&) {
   // RFC 1939 §6: QUIT from TRANSACTION is the only way into UPDATE.
   state_ = SessionState::kUpdate;
-  deletions_.clear();
-  for (size_t i = 0; i < deleted_.size(); ++i) {
-    if (deleted_[i]) {
-      deletions_.push_back(i);
+  marked_for_update_ = 0;
+  bool work = false;
+  for (const auto& folder : open_folders_) {
+    for (bool marked : folder->deleted) {
+      marked_for_update_ += marked ? 1 : 0;
     }
+    work = work || folder->has_marks();
   }
-  if (deletions_.empty()) {
-    on_update_committed(Status::ok());  // nothing to remove: no store call needed
+  if (!work) {
+    on_update_committed(Status::ok());  // nothing to change: no store call needed
     return;
   }
   waiting_ = Waiting::kCommit;
+}
+
+Status SessionCore::run_update() {
+  // Every folder with marks commits on its own (each removal and flag change is atomic and
+  // idempotent in the store). The folders besides INBOX go first: a MOVE's copy already exists
+  // there, and a failure in one folder does not stop the others. The first error is reported.
+  Status first_error;
+  for (size_t i = open_folders_.size(); i-- > 0;) {
+    OpenFolder& folder = *open_folders_[i];
+    if (!folder.has_marks()) {
+      continue;
+    }
+    std::vector<size_t> deletions;
+    for (size_t m = 0; m < folder.deleted.size(); ++m) {
+      if (folder.deleted[m]) {
+        deletions.push_back(m);
+      }
+    }
+    std::vector<store::FlagChange> changes;
+    for (const auto& [index, flags] : folder.flag_changes) {
+      if (!folder.deleted[index]) {
+        changes.push_back(store::FlagChange{index, flags});
+      }
+    }
+    Status status = changes.empty() ? folder.maildrop->commit_update(deletions)
+                                    : folder.maildrop->commit_update(deletions, changes);
+    if (!status.is_ok()) {
+      log::error("update-failed")
+          .kv("user", log_user())
+          .kv("rip", remote_ip_)
+          .kv("marked", static_cast<uint64_t>(deletions.size()))
+          .kv("folder", folder.name)
+          .kv("flag_changes", static_cast<uint64_t>(changes.size()))
+          .kv("reason", status.to_string());
+      if (first_error.is_ok()) {
+        first_error = std::move(status);
+      }
+    }
+  }
+  return first_error;
 }
 
 void SessionCore::on_update_committed(Status status) {
@@ -219,20 +281,16 @@ void SessionCore::on_update_committed(Status status) {
     return;
   }
   waiting_ = Waiting::kNothing;
-  maildrop_.reset();  // RFC 1939 §6: release the lock, whatever the outcome
+  release_folders();  // RFC 1939 §6: release the lock, whatever the outcome
   if (state_ == SessionState::kClosed) {
     return;
   }
   if (status.is_ok()) {
-    deleted_count_ = deletions_.size();
+    deleted_count_ = marked_for_update_;
     reply_ok("Bye, " + plural(deleted_count_, "message") + " deleted.");
   } else {
-    log::error("update-failed")
-        .kv("user", log_user())
-        .kv("rip", remote_ip_)
-        .kv("marked", static_cast<uint64_t>(deletions_.size()))
-        .kv("reason", status.to_string());
-    // RFC 1939 §6: "-ERR some deleted messages not removed", then close all the same.
+    // RFC 1939 §6: "-ERR some deleted messages not removed", then close all the same. The
+    // detail was logged by run_update().
     WireError error = map_error(status.code(), Operation::kCommitUpdate);
     reply_err(error.text, error.code);
   }

@@ -418,7 +418,7 @@ void SessionCore::close(CloseReason reason) {
     auth_request_.password.wipe();
   }
   if (waiting_ != Waiting::kCommit && waiting_ != Waiting::kMaildrop) {
-    maildrop_.reset();
+    release_folders();
   }
   auto line = log::info("disconnect");
   line.kv("user", log_user())
@@ -460,11 +460,11 @@ const auth::AuthRequest& SessionCore::auth_request() const { return auth_request
 
 const auth::UserRecord& SessionCore::authenticated_user() const { return user_record_; }
 
-store::Maildrop& SessionCore::maildrop() {
-  if (!maildrop_) {
-    std::abort();  // REQUIRES violated by the driver: only valid during kCommitUpdate
+void SessionCore::release_folders() {
+  selected_ = nullptr;
+  while (!open_folders_.empty()) {
+    open_folders_.pop_back();
   }
-  return *maildrop_;
 }
 
 // ServerSession forwards everything to the core.
@@ -496,8 +496,7 @@ const auth::UserRecord& ServerSession::authenticated_user() const {
 void ServerSession::on_maildrop_opened(Result<store::MaildropPtr> maildrop) {
   impl_->on_maildrop_opened(std::move(maildrop));
 }
-store::Maildrop& ServerSession::maildrop() { return impl_->maildrop(); }
-std::span<const size_t> ServerSession::deletions() const { return impl_->deletions(); }
+Status ServerSession::run_update() { return impl_->run_update(); }
 void ServerSession::on_update_committed(Status status) {
   impl_->on_update_committed(std::move(status));
 }

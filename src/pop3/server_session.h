@@ -11,7 +11,7 @@
 //     case kRead:         read bytes; receive(bytes) (or on_eof());             break;
 //     case kAuthenticate: on_auth_result(authenticate(auth_request()));         break;
 //     case kOpenMaildrop: on_maildrop_opened(open(authenticated_user()));       break;
-//     case kCommitUpdate: on_update_committed(maildrop().commit_update(deletions())); break;
+//     case kCommitUpdate: on_update_committed(run_update());                     break;
 //     case kClose:        flush nothing more; close the connection;             return;
 //   }
 // Responses are produced strictly in command order (PIPELINING, RFC 2449 §6.6): a command is
@@ -46,7 +46,7 @@ enum class ActionKind {
   kWrite,         // pending_output() is not empty: write it
   kAuthenticate,  // run auth_request() through the Authenticator, then on_auth_result()
   kOpenMaildrop,  // open and lock authenticated_user()'s maildrop, then on_maildrop_opened()
-  kCommitUpdate,  // UPDATE state: maildrop().commit_update(deletions()), then on_update_committed()
+  kCommitUpdate,  // UPDATE state: run_update() (on a worker: it blocks), then on_update_committed()
   kClose,         // close the connection (after writing pending output, if any was queued)
   // STLS (RFC 2595 §4): pending_output() holds the "+OK" for STLS. The driver must first stop
   // reading plaintext and drop any input it holds (bytes pipelined behind STLS must never be
@@ -123,9 +123,11 @@ class ServerSession {
   // [LOGIN-DELAY], kTemporary → [SYS/TEMP], other → [SYS/PERM].
   void on_maildrop_opened(Result<store::MaildropPtr> maildrop);
 
-  // Valid while next_action() returns kCommitUpdate.
-  store::Maildrop& maildrop();
-  std::span<const size_t> deletions() const;
+  // Valid while next_action() returns kCommitUpdate: applies what the session marked (DELE,
+  // and with POP4 the removal half of MOVE and FLAG changes) to every folder it touched,
+  // through the store's commit_update(). Blocking (unlinks, renames, fsync): a driver runs it
+  // on a worker thread; the session is not used by anyone else meanwhile. Logs each failure.
+  Status run_update();
   void on_update_committed(Status status);
 
   // TLS is up: after kStartTls, or before start() on an implicit-TLS listener (RFC 8314).

@@ -10,6 +10,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -27,6 +29,7 @@
 #include "pop3/error_mapping.h"
 #include "pop3/message_number.h"
 #include "pop3/part_listing.h"
+#include "pop3/pop4_arguments.h"
 #include "pop3/reply_producer.h"
 #include "pop3/response.h"
 #include "pop3/server_session.h"
@@ -70,8 +73,7 @@ class SessionCore {
   void on_auth_result(auth::AuthResult result);
   const auth::UserRecord& authenticated_user() const;
   void on_maildrop_opened(Result<store::MaildropPtr> maildrop);
-  store::Maildrop& maildrop();
-  std::span<const size_t> deletions() const { return deletions_; }
+  Status run_update();
   void on_update_committed(Status status);
   void on_tls_started(TlsInfo info);
   SessionState state() const { return state_; }
@@ -103,8 +105,33 @@ class SessionCore {
   void handle_quit_transaction(const ParsedCommand& command);
   // POP4 (server_handlers_part.cc):
   void handle_part(const ParsedCommand& command);
+  // POP4 FOLDERS (server_handlers_folders.cc):
+  void handle_lfld(const ParsedCommand& command);
+  void handle_sfld(const ParsedCommand& command);
+  void handle_cfld(const ParsedCommand& command);
+  void handle_dfld(const ParsedCommand& command);
+  void handle_renf(const ParsedCommand& command);
+  void handle_movf(const ParsedCommand& command);
+  void handle_copy(const ParsedCommand& command);
+  void handle_move(const ParsedCommand& command);
+  void handle_stor(const ParsedCommand& command);
+  // POP4 FLAGS (server_handlers_flags.cc):
+  void handle_flgs(const ParsedCommand& command);
+  void handle_flag(const ParsedCommand& command);
 
  private:
+  // A folder the session has open: INBOX from login, and with POP4 FOLDERS the selected
+  // folder and every folder left with marks (SFLD keeps them for UPDATE, POP4.md). Each holds
+  // its maildrop's lock until the session ends.
+  struct OpenFolder {
+    std::string name;  // canonical wire name; "INBOX" for the login maildrop
+    store::MaildropPtr maildrop;
+    std::vector<bool> deleted;  // by MessageIndex; DELE and MOVE mark, RSET clears
+    // FLAG: each changed message's whole flag set as it will be after UPDATE; RSET clears.
+    std::map<size_t, store::MessageFlags> flag_changes;
+    bool has_marks() const;
+  };
+
   // The external action the session waits for; input is not processed meanwhile.
   // kTls: STLS was answered; nothing runs until on_tls_started() (RFC 2595 §4).
   enum class Waiting { kNothing, kAuth, kMaildrop, kCommit, kTls };
@@ -123,6 +150,8 @@ class SessionCore {
   void start_stream(StreamKind kind, ReplyProducerPtr producer);
   void close(CloseReason reason);
   void release_idle_memory();
+  // Drops every open folder (releasing their locks without changing anything), INBOX last.
+  void release_folders();
   std::string_view log_user() const;
   // The LineSplitter limit now: AUTH lines and SASL responses may be longer than commands
   // (RFC 2449 §4), so while SASL is possible (AUTHORIZATION, mechanisms configured) lines are
@@ -162,6 +191,19 @@ class SessionCore {
   store::MessageReaderPtr open_reader(MessageNumber number, MessageIndex index);
   void recount();
   std::string maildrop_summary() const;  // "N messages (M octets)"
+  store::Maildrop& drop() { return *selected_->maildrop; }
+  const store::Maildrop& drop() const { return *selected_->maildrop; }
+  std::vector<bool>& deleted() { return selected_->deleted; }
+  const std::vector<bool>& deleted() const { return selected_->deleted; }
+  // The flags a message of the selected folder will have after UPDATE (FLGS, COPY, MOVE).
+  store::MessageFlags flags_after_update(MessageIndex index) const;
+  // Resolves a POP4 message set against the selected folder (POP4.md "Common syntax"): the
+  // indexes, ascending and without repeats, or an -ERR already queued (a number that does not
+  // exist or is marked deleted fails the whole command) and nullopt.
+  std::optional<std::vector<MessageIndex>> resolve_message_set(const MessageSet& set);
+  // Makes `folder` the selected one (SFLD): parks the one selected before when it has marks or
+  // is INBOX, closes it otherwise; recounts.
+  void select_folder(OpenFolder* folder);
 
   // server_handlers_part.cc
   // The MIME structure of a message: the cached one, or scanned from the store now (and
@@ -227,12 +269,17 @@ class SessionCore {
   bool sasl_verified_ = false;
   auth::UserRecord sasl_user_;
 
-  // TRANSACTION / UPDATE.
-  store::MaildropPtr maildrop_;
-  std::vector<bool> deleted_;  // by MessageIndex; DELE marks, RSET clears
-  uint64_t live_count_ = 0;
+  // TRANSACTION / UPDATE: the open folders (OpenFolder above).
+  // The most folders a session keeps open at once (the selected one and those with marks):
+  // each holds a lock and a snapshot, so a client cannot make one session hold a whole tree.
+  static constexpr size_t kMaxOpenFolders = 64;
+  // [0] is INBOX (it owns the store::Folders and its lock covers the tree); never empty after
+  // login. Pointers are stable: producers refer to a folder's vectors while they stream.
+  std::vector<std::unique_ptr<OpenFolder>> open_folders_;
+  OpenFolder* selected_ = nullptr;
+  uint64_t live_count_ = 0;  // of the selected folder
   uint64_t live_octets_ = 0;
-  std::vector<size_t> deletions_;  // what kCommitUpdate removes, ascending
+  uint64_t marked_for_update_ = 0;  // messages UPDATE removes, all folders (for the log)
   // PART: the structure of the message PART last named, so that a listing and the part
   // fetches that follow it scan the message once. One message, and only a structure of at
   // most kMaxCachedStructureOctets (server_handlers_part.cc): an idle session stays small.

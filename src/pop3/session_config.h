@@ -14,10 +14,11 @@ namespace poplar::pop3 {
 
 // POP4 abilities (POP4.md "Discovery and compatibility"; docs/pop4.md): each one is listed in
 // CAPA's "X-POP4" line and makes its commands valid only while it is on. server/ turns on
-// what [pop4] enabled allows. FOLDERS and FLAGS are not built yet; they become fields here
-// and rows in capabilities.cc's kPop4Abilities when they are.
+// what [pop4] enabled allows.
 struct Pop4Abilities {
-  bool parts = false;  // PART
+  bool folders = false;  // LFLD SFLD CFLD DFLD RENF MOVF COPY MOVE STOR (needs store::Folders)
+  bool flags = false;    // FLGS FLAG
+  bool parts = false;    // PART
 };
 
 struct SessionConfig {

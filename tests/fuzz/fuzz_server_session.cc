@@ -84,7 +84,7 @@ bool drive(poplar::pop3::ServerSession& session,
             poplar::store::MaildropPtr(std::make_unique<poplar::testing::FakeMaildrop>(data)));
         break;
       case ActionKind::kCommitUpdate:
-        session.on_update_committed(session.maildrop().commit_update(session.deletions()));
+        session.on_update_committed(session.run_update());
         break;
       case ActionKind::kStartTls: {
         // A handshake that succeeds at once: drop what was pipelined, as the driver does.
