@@ -16,6 +16,8 @@ std::string_view temporary_text(Operation operation) {
       return "Message is temporarily unavailable.";
     case Operation::kCommitUpdate:
       return "Some deleted messages were not removed.";
+    case Operation::kFolder:
+      return "Folder is temporarily unavailable; try again later.";
   }
   return "Temporary server problem; try again later.";
 }
@@ -30,6 +32,8 @@ std::string_view permanent_text(Operation operation) {
       return "Message unavailable; contact your administrator.";
     case Operation::kCommitUpdate:
       return "Some deleted messages were not removed.";
+    case Operation::kFolder:
+      return "Folder unavailable; contact your administrator.";
   }
   return "Permanent server problem; contact your administrator.";
 }
@@ -37,6 +41,20 @@ std::string_view permanent_text(Operation operation) {
 }  // namespace
 
 WireError map_error(ErrorCode code, Operation operation) {
+  if (operation == Operation::kFolder) {
+    switch (code) {
+      case ErrorCode::kInvalidInput:
+        return {ResponseCode::kNone, ""};  // the store's message explains the rule
+      case ErrorCode::kLimit:
+        return {ResponseCode::kSysPerm, ""};
+      case ErrorCode::kNotFound:
+        return {ResponseCode::kNone, "No such folder."};
+      case ErrorCode::kInUse:
+        return {ResponseCode::kInUse, "Folder is in use by another session."};
+      default:
+        break;
+    }
+  }
   switch (code) {
     case ErrorCode::kInUse:
       return {ResponseCode::kInUse, "Mailbox is locked by another session."};

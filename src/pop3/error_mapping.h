@@ -10,7 +10,12 @@
 //   kInvalidInput, kUnavailable              -> [SYS/PERM]
 // except while authenticating, where kNotFound and kInvalidInput are credential failures
 // ([AUTH], same text as a wrong password: the client must not learn whether a user exists,
-// RFC 1939 §13).
+// RFC 1939 §13), and in POP4 folder and flag commands (Operation::kFolder), where kInvalidInput
+// and kLimit are the client's own mistakes (a bad folder name, a non-empty folder, a 27th
+// keyword): no response code for kInvalidInput, [SYS/PERM] for kLimit, and an empty text, which
+// tells the caller to send the store's Status message. Those messages are written for clients
+// (store/folders.h: they say which rule was broken and never repeat the name); kNotFound is
+// "No such folder."
 //
 // No I/O. Thread-safety: pure functions.
 #pragma once
@@ -28,11 +33,12 @@ enum class Operation {
   kOpenMaildrop,  // opening and locking the maildrop after authentication
   kReadMessage,   // RETR / TOP opening a message
   kCommitUpdate,  // UPDATE state after QUIT
+  kFolder,        // a POP4 folder, flag or STOR command calling store::Folders
 };
 
 struct WireError {
   ResponseCode code;
-  std::string_view text;  // generic, static, safe to send
+  std::string_view text;  // generic, static, safe to send; empty: send the Status message
 };
 
 WireError map_error(ErrorCode code, Operation operation);

@@ -50,5 +50,21 @@ TEST(ErrorMappingTest, TextsAreGenericAndNeverStartWithBracket) {
   }
 }
 
+TEST(ErrorMappingTest, FolderCommandsExplainTheClientsMistakes) {
+  WireError bad_name = map_error(ErrorCode::kInvalidInput, Operation::kFolder);
+  EXPECT_EQ(bad_name.code, ResponseCode::kNone);
+  EXPECT_TRUE(bad_name.text.empty());  // the store's message is sent
+  WireError keywords = map_error(ErrorCode::kLimit, Operation::kFolder);
+  EXPECT_EQ(keywords.code, ResponseCode::kSysPerm);
+  EXPECT_TRUE(keywords.text.empty());
+  EXPECT_EQ(map_error(ErrorCode::kNotFound, Operation::kFolder).text, "No such folder.");
+  EXPECT_EQ(map_error(ErrorCode::kInUse, Operation::kFolder).code, ResponseCode::kInUse);
+  // System trouble stays generic.
+  for (ErrorCode c : {ErrorCode::kTemporary, ErrorCode::kPermission, ErrorCode::kCorrupt}) {
+    EXPECT_FALSE(map_error(c, Operation::kFolder).text.empty());
+    EXPECT_NE(map_error(c, Operation::kFolder).code, ResponseCode::kNone);
+  }
+}
+
 }  // namespace
 }  // namespace poplar::pop3

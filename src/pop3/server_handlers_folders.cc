@@ -43,6 +43,19 @@ std::optional<std::vector<MessageIndex>> SessionCore::resolve_message_set(const 
   return indexes;
 }
 
+void SessionCore::reply_store_error(const Status& status, std::string_view what) {
+  WireError error = map_error(status.code(), Operation::kFolder);
+  if (!error.text.empty() && error.code != ResponseCode::kNone &&
+      error.code != ResponseCode::kInUse) {
+    log::warning("folder-command-failed")
+        .kv("user", log_user())
+        .kv("rip", remote_ip_)
+        .kv("command", what)
+        .kv("reason", status.to_string());
+  }
+  reply_err(error.text.empty() ? std::string_view(status.message()) : error.text, error.code);
+}
+
 void SessionCore::select_folder(OpenFolder* folder) {
   OpenFolder* previous = selected_;
   selected_ = folder;

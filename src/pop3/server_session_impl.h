@@ -201,6 +201,10 @@ class SessionCore {
   // indexes, ascending and without repeats, or an -ERR already queued (a number that does not
   // exist or is marked deleted fails the whole command) and nullopt.
   std::optional<std::vector<MessageIndex>> resolve_message_set(const MessageSet& set);
+  // A store error in a POP4 folder, flag or STOR command: -ERR per error_mapping.h
+  // (Operation::kFolder; the store's own message for the client's mistakes). System trouble
+  // (kTemporary, kPermission, ...) is logged with `what` ("copy", "stor", ...) and its detail.
+  void reply_store_error(const Status& status, std::string_view what);
   // Makes `folder` the selected one (SFLD): parks the one selected before when it has marks or
   // is INBOX, closes it otherwise; recounts.
   void select_folder(OpenFolder* folder);
