@@ -6,7 +6,7 @@
 // folder or a half-written message.
 //
 // Names are POP4 wire names after unquoting: UTF-8, levels separated by '/', "INBOX" in any
-// case for the inbox (store/maildir/folder_name.h has the rules every backend applies: empty
+// case for the inbox (store/folder_name_rules.h has the rules every backend applies: empty
 // levels, ".", "..", controls, '.' inside a level, more than 20 levels, ... are kInvalidInput).
 // Error messages never repeat a rejected name (it may be megabytes long or hold control
 // characters); they say which rule it broke.

@@ -26,24 +26,27 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "store/folder_name_rules.h"
 
 namespace poplar::store::maildir {
 
-// The levels a folder name may have. Dovecot refuses to create a mailbox deeper than 20 levels
-// (MAILBOX_MAX_HIERARCHY_LEVELS in its lib-storage) so that a user cannot build a tree whose
-// renames later produce names too long to use; Poplar takes the same bound, so that every folder
-// it creates is one Dovecot would create too, and a CFLD creates at most this many directories.
-inline constexpr size_t kMaxFolderLevels = 20;
+// The wire rules are every backend's (store/folder_name_rules.h); they are named here too, so
+// Maildir code reads as before.
+using store::decode_modified_utf7;
+using store::encode_modified_utf7;
+using store::folder_leaf;
+using store::folder_parent;
+using store::is_inbox_name;
+using store::kInboxName;
+using store::kMaxFolderLevels;
+using store::kWireSeparator;
 
-// The longest directory name (the encoded ".A.B" form) a folder may have: NAME_MAX of Linux
-// file systems (ext4, XFS, btrfs, tmpfs). Counted after encoding, which is what the kernel sees.
-inline constexpr size_t kMaxFolderDirectoryOctets = 255;
+// The longest directory name (the encoded ".A.B" form) a folder may have: the rules' bound on
+// the encoded name, which is exactly this directory name.
+inline constexpr size_t kMaxFolderDirectoryOctets = store::kMaxEncodedFolderNameOctets;
 
-// The hierarchy separators: on the wire (POP4.md) and on disk (Maildir++).
-inline constexpr char kWireSeparator = '/';
+// The hierarchy separator on disk (Maildir++).
 inline constexpr char kDiskSeparator = '.';
-
-inline constexpr std::string_view kInboxName = "INBOX";
 
 struct FolderName {
   // The canonical wire name: as given, except that INBOX in any case is "INBOX".
@@ -55,13 +58,8 @@ struct FolderName {
   bool is_inbox() const { return directory.empty(); }
 };
 
-// Validates a wire name and computes its directory. Errors (all kInvalidInput, the message says
-// which rule): empty name, '/' at either end, an empty level ("a//b"), a level "." or "..", NUL
-// or another control character (U+0000-U+001F, U+007F-U+009F), invalid UTF-8 (overlong forms,
-// surrogates, beyond U+10FFFF, cut sequences), '.' inside a level (Maildir++ cannot store it),
-// '~' at the start (Dovecot refuses it: shells and configs expand it to a home directory),
-// folders beneath INBOX (INBOX is the Maildir root; "INBOX/x" has no Maildir++ directory),
-// more than kMaxFolderLevels levels, a directory name longer than kMaxFolderDirectoryOctets.
+// Validates a wire name (check_folder_name(): every rule and error is there) and computes its
+// directory.
 Result<FolderName> parse_folder_name(std::string_view wire_name);
 
 // The folder held by a directory entry of the Maildir root (".A.B"). kInvalidInput for
@@ -70,23 +68,5 @@ Result<FolderName> parse_folder_name(std::string_view wire_name);
 // decoded name that breaks the wire rules, ".INBOX..." (not reachable from the wire). Such
 // directories (written by hand or by another program) are not listed as folders.
 Result<FolderName> parse_folder_directory(std::string_view directory_name);
-
-// True when the wire name is INBOX in any case (without validating anything else).
-bool is_inbox_name(std::string_view wire_name);
-
-// The wire name without its last level ("" for a top-level folder) and its last level.
-// REQUIRES: a canonical wire name (FolderName::wire).
-std::string_view folder_parent(std::string_view wire_name);
-std::string_view folder_leaf(std::string_view wire_name);
-
-// RFC 3501 §5.1.3 modified UTF-7 of one level, exposed for tests: printable ASCII (0x20-0x7E)
-// stands for itself except '&', which is "&-"; every other run of characters is '&', the
-// modified BASE64 (',' for '/', no '=' padding) of its UTF-16BE code units, and '-'.
-// REQUIRES for encode: valid UTF-8 (parse_folder_name checks it first).
-std::string encode_modified_utf7(std::string_view utf8);
-// Strict decoding, so that what decodes re-encodes to the same text: kInvalidInput for a '&'
-// run without its '-', characters outside the alphabet, non-zero or too many padding bits,
-// unpaired surrogates, encoded printable ASCII, and two encoded runs back to back.
-Result<std::string> decode_modified_utf7(std::string_view mutf7);
 
 }  // namespace poplar::store::maildir

@@ -3,8 +3,9 @@
 // one exclusive lock per location (a second open gets kInUse until the first Maildrop dies),
 // snapshots fixed at open, sizes by the shared CRLF rule (store/crlf_size.h), commit_update()
 // that removes exactly the given messages and sets the given flags (any number of keywords) and
-// can be repeated. A location never used before is
-// an empty maildrop, like a new user's Maildir.
+// can be repeated. A location never used before is an empty maildrop, like a new user's Maildir.
+// The INBOX Maildrop of a location offers the location's POP4 folders (Maildrop::folders(),
+// memory_folders.h); a new location has none but INBOX.
 //
 // Usage:
 //   store::memory::MemoryStore store;
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +27,8 @@
 #include "store/maildrop.h"
 
 namespace poplar::store::memory {
+
+struct State;  // memory_state.h
 
 class MemoryStore final : public MailStore {
  public:
@@ -45,16 +49,21 @@ class MemoryStore final : public MailStore {
   // would: open_message() of it then fails with kNotFound. Returns false if there was none.
   bool remove_message_for_test(const std::string& location, std::string_view uidl);
 
-  // The UIDLs currently stored at the location, in order.
+  // The UIDLs currently stored at the location (its INBOX), in order.
   std::vector<std::string> uidls(const std::string& location) const;
+  // The same for one folder of the location ("INBOX" in any case, or a folder's wire name);
+  // empty when there is no such folder.
+  std::vector<std::string> uidls(const std::string& location, std::string_view folder) const;
+  // The flags a message of a folder has now (not as a snapshot shows them); nullopt when the
+  // folder or the message does not exist.
+  std::optional<MessageFlags> flags_for_test(const std::string& location, std::string_view folder,
+                                             std::string_view uidl) const;
 
   // Errors: kInUse (a Maildrop of this location is alive), kInvalidInput (empty location).
   Result<MaildropPtr> open_maildrop(const std::string& location) override;
 
  private:
-  struct State;  // shared with the Maildrops, which may outlive the store
-  class Drop;    // the Maildrop implementation
-
+  // Shared with the Maildrops (memory_maildrop.h), which may outlive the store.
   std::shared_ptr<State> state_;
 };
 
