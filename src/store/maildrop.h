@@ -82,6 +82,17 @@ class Maildrop {
     return commit_update(deletions);
   }
 
+  // FLAG (POP4.md "Flag commands"): OK when one commit_update() could give this folder's
+  // messages all of `keywords` at once, besides the keywords it already holds; kLimit when the
+  // backend has no room for them (a Maildir has 26 keyword letters per folder, and a letter once
+  // given is never taken back). Keywords the folder already knows cost nothing. The session asks
+  // before it accepts a FLAG, so that UPDATE never fails with kLimit for a change it accepted.
+  // Errors: kLimit (the message says how many fit), kTemporary (cannot tell now). Default: a
+  // backend without such a limit, always OK.
+  virtual Status check_keywords_fit(std::span<const std::string> /*keywords*/) const {
+    return Status::ok();
+  }
+
   // POP4 FOLDERS: the folder tree this maildrop is the INBOX of, covered by its lock
   // (store/folders.h). Owned by the Maildrop. nullptr for a backend without folders and for a
   // Maildrop that is itself a folder (Folders::open()).

@@ -848,6 +848,37 @@ bool needs_new_letter(const MessageFlags& flags, const KeywordTable& table) {
 
 }  // namespace
 
+Status MaildirMaildrop::check_keywords_fit(std::span<const std::string> keywords) const {
+  Result<KeywordTable> read = read_keywords_file(fs_, root_);
+  if (!read.is_ok()) {
+    return Status::temporary("the keywords file cannot be read: " + read.status().message());
+  }
+  KeywordTable table = std::move(read).value();
+  bool reserved = false;
+  for (const std::string& keyword : keywords) {
+    if (ascii_iequals(keyword, "$Forwarded") || table.letter_of(keyword)) {
+      continue;  // 'P', or a letter already given: costs nothing
+    }
+    if (!reserved) {
+      // As plan_renames(): letters that names use but the file does not map are not free.
+      for (const Slot& slot : slots_) {
+        for (char c : info_letters(name_of(slot))) {
+          if (c >= 'a' && c <= 'z' && table.keyword(c).empty()) {
+            table.reserve(c);
+          }
+        }
+      }
+      reserved = true;
+    }
+    if (!table.add(keyword).is_ok()) {
+      return Status::error(ErrorCode::kLimit, "This folder cannot hold more than " +
+                                                  std::to_string(kMaxKeywords) +
+                                                  " different keywords.");
+    }
+  }
+  return Status::ok();
+}
+
 bool MaildirMaildrop::taken_by_other(size_t index, Subdir dir, std::string_view name) const {
   // Only a file with the same base name can have that name, and those are neighbours in slot
   // order (the same walk as find_moved()).

@@ -58,6 +58,9 @@ class MaildirMaildrop final : public Maildrop {
                        std::span<const FlagChange> changes) override;
   // From the name's info letters; the keywords file is read on the first keyword letter.
   MessageFlags flags(size_t index) const override;
+  // Reads the keywords file afresh (a copy into this folder may have given out letters since)
+  // and gives the missing keywords letters in a scratch table, as commit_update() would.
+  Status check_keywords_fit(std::span<const std::string> keywords) const override;
 
  private:
   // Per message, parallel to messages_. 8 bytes; the base name is the name up to its first ':'.
