@@ -1,5 +1,6 @@
 // ClientSession: input and output, greeting, CAPA, STLS, the listing and the driver's
-// RETR/DELE/QUIT. Authentication is in client_session_auth.cc. See client_session.h.
+// RETR/DELE/MOVE/QUIT. Authentication is in client_session_auth.cc, the POP4 folder steps in
+// client_session_pop4.cc. See client_session.h.
 //
 // Thread-safety: see client_session.h.
 #include "pop3/client_session.h"
@@ -82,13 +83,14 @@ void ClientSession::Impl::send(Command command, uint32_t number, std::string_vie
   parser_.expect(shape);
 }
 
-void ClientSession::Impl::fail(FailureKind kind, std::string reason, std::string_view code) {
+void ClientSession::Impl::fail(FailureKind kind, std::string reason, std::string_view code,
+                               std::string_view needs) {
   if (phase_ == Phase::kFailed || phase_ == Phase::kDone) {
     return;
   }
   failed_while_pipelining_ = pipelined_now();
   phase_ = Phase::kFailed;
-  failure_ = ClientFailure{kind, std::move(reason), std::string(code)};
+  failure_ = ClientFailure{kind, std::move(reason), std::string(code), std::string(needs)};
   pending_end_.reset();  // its end was never confirmed: not delivered
   secure_wipe(out_.data(), out_.size());
   out_.clear();
@@ -150,6 +152,12 @@ void ClientSession::Impl::receive(std::string_view bytes) {
 
 void ClientSession::Impl::on_eof() {
   if (phase_ == Phase::kFailed || phase_ == Phase::kDone) {
+    return;
+  }
+  if (refusal_) {
+    // Nothing was changed on the server; the refusal is the news, not the lost QUIT answer.
+    ClientFailure refusal = std::move(*refusal_);
+    fail(refusal.kind, std::move(refusal.reason), refusal.response_code, refusal.needs);
     return;
   }
   std::string reason = "the server closed the connection";
@@ -216,16 +224,21 @@ void ClientSession::Impl::consume_output(size_t n) {
   out_.erase(0, n);
 }
 
-void ClientSession::Impl::queue(uint32_t number, bool retrieve) {
-  if (quit_queued_ || phase_ == Phase::kFailed || phase_ == Phase::kDone || number == 0) {
+void ClientSession::Impl::queue(Command command, uint32_t number) {
+  if (quit_queued_ || phase_ == Phase::kFailed || phase_ == Phase::kDone ||
+      phase_ == Phase::kRefused || number == 0) {
     return;
   }
-  queued_.push_back({retrieve ? Command::kRetr : Command::kDele, number});
+  if (command == Command::kMove && config_.move_to.empty()) {
+    return;
+  }
+  queued_.push_back({command, number});
   flush_queued();
 }
 
 void ClientSession::Impl::finish() {
-  if (quit_queued_ || phase_ == Phase::kFailed || phase_ == Phase::kDone) {
+  if (quit_queued_ || phase_ == Phase::kFailed || phase_ == Phase::kDone ||
+      phase_ == Phase::kRefused) {
     return;
   }
   quit_queued_ = true;
@@ -250,6 +263,9 @@ void ClientSession::Impl::flush_queued() {
       case Command::kDele:
         send(next.command, next.number, "DELE " + std::to_string(next.number),
              ResponseShape::kStatusOnly);
+        break;
+      case Command::kMove:
+        send(next.command, next.number, move_command(next.number), ResponseShape::kStatusOnly);
         break;
       default:
         send(Command::kQuit, 0, "QUIT", ResponseShape::kStatusOnly);
@@ -306,7 +322,8 @@ void ClientSession::Impl::on_status(const StatusLine& status, uint32_t) {
   // A multi-line response stays in flight until its terminator.
   const bool body_follows =
       status.ok() && (sent.command == Command::kCapa || sent.command == Command::kUidl ||
-                      sent.command == Command::kList || sent.command == Command::kRetr);
+                      sent.command == Command::kList || sent.command == Command::kRetr ||
+                      sent.command == Command::kLfld);
   if (!body_follows && status.kind != StatusKind::kContinuation) {
     in_flight_.pop_front();
   }
@@ -401,7 +418,24 @@ void ClientSession::Impl::on_status(const StatusLine& status, uint32_t) {
       events_.on_deleted(sent.number, reply_of(status));
       flush_queued();
       return;
+    case Command::kMove:
+      deletions_marked_ += status.ok() ? 1 : 0;
+      events_.on_moved(sent.number, reply_of(status));
+      flush_queued();
+      return;
+    case Command::kSfld:
+      handle_sfld_reply(status);
+      return;
+    case Command::kLfld:
+      handle_lfld_reply(status);
+      return;
     case Command::kQuit:
+      if (refusal_) {
+        // QUIT after a refusal: whatever it says, nothing had been changed.
+        ClientFailure refusal = std::move(*refusal_);
+        fail(refusal.kind, std::move(refusal.reason), refusal.response_code, refusal.needs);
+        return;
+      }
       quit_ok_ = status.ok();
       events_.on_quit(reply_of(status));
       if (!status.ok() && deletions_marked_ > 0) {
@@ -469,6 +503,9 @@ void ClientSession::Impl::on_line(std::string_view line, uint32_t) {
       messages_.push_back(ListedMessage{*number, *octets, {}});
       return;
     }
+    case Command::kLfld:
+      handle_lfld_line(line);
+      return;
     default:
       return;
   }
@@ -498,6 +535,9 @@ void ClientSession::Impl::on_body_end(uint64_t payload_octets, uint32_t) {
     case Command::kList:
       handle_listing_done();
       return;
+    case Command::kLfld:
+      handle_lfld_done();
+      return;
     case Command::kRetr:
       retr_body_started_ = false;
       if (!in_flight_.empty()) {
@@ -517,8 +557,7 @@ void ClientSession::Impl::on_body_end(uint64_t payload_octets, uint32_t) {
 void ClientSession::Impl::handle_capa_done() {
   if (phase_ == Phase::kCapaAfterLogin) {
     pipelining_ = config_.allow_pipelining && has_capability("PIPELINING");
-    phase_ = Phase::kStat;
-    send(Command::kStat, 0, "STAT", ResponseShape::kStatusOnly);
+    start_after_login();
     return;
   }
   if (config_.tls == TlsRequirement::kStartTls && !tls_active_) {
@@ -573,14 +612,16 @@ void ClientSession::on_tls_started(sasl::ChannelBindings bindings) {
 ClientAction ClientSession::next_action() { return impl_->next_action(); }
 std::string_view ClientSession::pending_output() const { return impl_->pending_output(); }
 void ClientSession::consume_output(size_t n) { impl_->consume_output(n); }
-void ClientSession::retrieve(uint32_t number) { impl_->queue(number, true); }
-void ClientSession::remove(uint32_t number) { impl_->queue(number, false); }
+void ClientSession::retrieve(uint32_t number) { impl_->queue(Impl::Command::kRetr, number); }
+void ClientSession::remove(uint32_t number) { impl_->queue(Impl::Command::kDele, number); }
+void ClientSession::move(uint32_t number) { impl_->queue(Impl::Command::kMove, number); }
 void ClientSession::finish() { impl_->finish(); }
 
 bool ClientSession::logged_in() const {
   using Phase = Impl::Phase;
   Phase phase = impl_->phase_;
-  return phase == Phase::kCapaAfterLogin || phase == Phase::kStat || phase == Phase::kUidl ||
+  return phase == Phase::kCapaAfterLogin || phase == Phase::kSelectFolder ||
+         phase == Phase::kListFolders || phase == Phase::kStat || phase == Phase::kUidl ||
          phase == Phase::kList || phase == Phase::kTransaction || phase == Phase::kDone;
 }
 bool ClientSession::finished() const {
@@ -591,6 +632,9 @@ const ClientFailure& ClientSession::failure() const { return impl_->failure_; }
 bool ClientSession::quit_ok() const { return impl_->quit_ok_; }
 bool ClientSession::has_capability(std::string_view tag) const {
   return impl_->has_capability(tag);
+}
+bool ClientSession::offers_pop4(std::string_view ability) const {
+  return impl_->offers_pop4(ability);
 }
 bool ClientSession::pipelining() const { return impl_->pipelining_; }
 bool ClientSession::failed_while_pipelining() const { return impl_->failed_while_pipelining_; }

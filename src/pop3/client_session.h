@@ -2,6 +2,8 @@
 // machine, the mirror of ServerSession. The driver (fetch/, with sockets and TLS) owns the
 // connection and the fetch policy; the session owns the protocol: greeting, CAPA, STLS,
 // authentication, the listing (STAT, UIDL, LIST), then RETR/DELE/QUIT as the driver asks.
+// POP4 folders (the Poplar POP4 profile, docs/pop4.md): SFLD before the listing, LFLD instead
+// of it, and MOVE beside DELE (ClientSessionConfig's folder, list_folders and move_to).
 //
 // The driver's loop:
 //   ClientSession session(config, events, random);
@@ -51,6 +53,7 @@
 
 #include "base/random.h"
 #include "base/secret.h"
+#include "pop3/client_session_folders.h"
 #include "sasl/mechanism.h"
 
 namespace poplar::pop3 {
@@ -89,6 +92,17 @@ struct ClientSessionConfig {
   // data line ".". Bare LF line ends are always accepted and passed on as CRLF. A server whose
   // greeting ends in a bare LF turns lenient mode on: it ends all its lines that way.
   bool lenient_dot_lf = false;
+
+  // POP4 folders. Each needs "X-POP4 ... FOLDERS" in the CAPA after login; without it the
+  // session sends QUIT at once (nothing that changes the server was sent) and then fails with
+  // kConfig and ClientFailure::needs = "FOLDERS". Names must pass check_folder_name().
+  // The folder to fetch from: SFLD before STAT, and the listing is that folder's. Empty or
+  // INBOX (any case): no SFLD, and no POP4 needed.
+  std::string folder;
+  // Where move() sends messages (MOVE n folder).
+  std::string move_to;
+  // LFLD instead of the listing: on_folders(), then kIdle (the driver calls finish()).
+  bool list_folders = false;
 };
 
 enum class ClientAction {
@@ -115,6 +129,9 @@ struct ClientFailure {
   std::string reason;
   // The response code of the server's -ERR ("IN-USE", "SYS/TEMP"), if any; raw.
   std::string response_code;
+  // The POP4 ability ("FOLDERS") the server lacks, when that is why the session ended; the
+  // driver names the options that needed it.
+  std::string needs;
 };
 
 // A server's status line, copied (raw server text: sanitise before showing it).
@@ -149,6 +166,11 @@ class ClientEvents {
   virtual void on_message_error(uint32_t number, const ServerReply& reply) {}
   // DELE's answer: ok means marked deleted, not yet removed (that needs QUIT's +OK).
   virtual void on_deleted(uint32_t number, const ServerReply& reply) {}
+  // MOVE's answer: ok means copied into move_to and marked deleted here (removed at QUIT's
+  // +OK, like DELE; POP4.md "When changes take effect").
+  virtual void on_moved(uint32_t number, const ServerReply& reply) {}
+  // LFLD's answer (list_folders), in the server's order.
+  virtual void on_folders(std::span<const FolderListing> folders) {}
   // QUIT's answer: +OK means the server committed the deletions (PR-C-2, RFC 1939 §6). A -ERR
   // after any DELE got +OK is then also a failure (kTemporary, or kPermanent for [SYS/PERM]).
   virtual void on_quit(const ServerReply& reply) {}
@@ -181,6 +203,8 @@ class ClientSession {
   // Commands after the listing (on_listing or later). Each is written when the window allows.
   void retrieve(uint32_t number);
   void remove(uint32_t number);
+  // MOVE number move_to (ignored when the config has no move_to).
+  void move(uint32_t number);
   // QUIT, after every command queued before it.
   void finish();
 
@@ -193,6 +217,8 @@ class ClientSession {
 
   // What CAPA said last (tags upper case); empty when the server has no CAPA.
   bool has_capability(std::string_view tag) const;
+  // True when CAPA's X-POP4 line lists this ability ("FOLDERS", "FLAGS", "PARTS").
+  bool offers_pop4(std::string_view ability) const;
   // True when commands are pipelined: the server offers PIPELINING and the config allows it.
   bool pipelining() const;
   // True when the session failed while more than one command was outstanding (or a message

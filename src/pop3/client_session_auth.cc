@@ -183,7 +183,7 @@ void ClientSession::Impl::start_sasl(const std::string& name) {
 void ClientSession::Impl::cancel_sasl(FailureKind kind, std::string reason) {
   // RFC 5034 §4: "*" cancels; the server answers -ERR, and then the session fails.
   sasl_cancelled_ = true;
-  cancel_failure_ = ClientFailure{kind, std::move(reason), {}};
+  cancel_failure_ = ClientFailure{kind, std::move(reason), {}, {}};
   out_.append("*\r\n");
   parser_.expect(ResponseShape::kStatusOnly);
 }

@@ -1,6 +1,7 @@
 // ClientSession::Impl, shared by the files that implement it: client_session.cc (input, output,
-// greeting, CAPA, STLS, listing, RETR/DELE/QUIT) and client_session_auth.cc (choosing and
-// running USER/PASS, APOP or a SASL mechanism). Internal to pop3/.
+// greeting, CAPA, STLS, listing, RETR/DELE/QUIT), client_session_auth.cc (choosing and
+// running USER/PASS, APOP or a SASL mechanism) and client_session_pop4.cc (the POP4 folder
+// steps after login: SFLD, LFLD, MOVE's answer, and QUIT after a refusal). Internal to pop3/.
 //
 // Thread-safety: see client_session.h.
 #pragma once
@@ -31,7 +32,6 @@ class ClientSession::Impl final : public ResponseHandler {
   ClientAction next_action();
   std::string_view pending_output() const { return out_; }
   void consume_output(size_t n);
-  void queue(uint32_t number, bool retrieve);
   void finish();
 
   // ResponseHandler
@@ -47,6 +47,9 @@ class ClientSession::Impl final : public ResponseHandler {
     kAwaitTls,        // STLS accepted; the driver runs the handshake
     kAuth,            // USER/PASS, APOP or AUTH in progress
     kCapaAfterLogin,  // PR-C-10
+    kSelectFolder,    // POP4 SFLD (config folder)
+    kListFolders,     // POP4 LFLD (config list_folders)
+    kRefused,         // QUIT sent after a refusal (refusal_): nothing was changed
     kStat,
     kUidl,
     kList,
@@ -67,12 +70,16 @@ class ClientSession::Impl final : public ResponseHandler {
     kList,
     kRetr,
     kDele,
-    kQuit
+    kQuit,
+    kSfld,
+    kLfld,
+    kMove,
   };
   struct Sent {
     Command command;
     uint32_t number;
   };
+  void queue(Command command, uint32_t number);
 
   // client_session_auth.cc
   void start_auth();
@@ -82,9 +89,24 @@ class ClientSession::Impl final : public ResponseHandler {
   void cancel_sasl(FailureKind kind, std::string reason);
   void logged_in(std::string method);
 
+  // client_session_pop4.cc
+  // After the CAPA that follows login: SFLD, LFLD or STAT, or a refusal when the server lacks
+  // POP4 folders that the config needs.
+  void start_after_login();
+  bool offers_pop4(std::string_view ability) const;
+  // Ends the session politely: QUIT now (nothing that changes the server was sent), then
+  // fail with this failure once QUIT is answered or the connection ends.
+  void refuse(ClientFailure failure);
+  void handle_sfld_reply(const StatusLine& status);
+  void handle_lfld_reply(const StatusLine& status);
+  void handle_lfld_line(std::string_view line);
+  void handle_lfld_done();
+  std::string move_command(uint32_t number) const;
+
   // client_session.cc
   void send(Command command, uint32_t number, std::string_view line, ResponseShape shape);
-  void fail(FailureKind kind, std::string reason, std::string_view code = {});
+  void fail(FailureKind kind, std::string reason, std::string_view code = {},
+            std::string_view needs = {});
   void handle_capa_done();
   void handle_listing_done();
   void flush_queued();
@@ -111,7 +133,8 @@ class ClientSession::Impl final : public ResponseHandler {
   std::deque<Sent> queued_;     // asked for by the driver, not yet written
   bool quit_queued_ = false;
   bool quit_ok_ = false;
-  uint32_t deletions_marked_ = 0;  // DELEs answered +OK
+  uint32_t deletions_marked_ = 0;         // DELEs and MOVEs answered +OK
+  std::optional<ClientFailure> refusal_;  // kRefused: reported once QUIT is answered
   ClientFailure failure_;
 
   // The greeting's line end decides PR-C-6's lenient mode (see receive()).
@@ -133,6 +156,9 @@ class ClientSession::Impl final : public ResponseHandler {
   bool initial_response_withheld_ = false;
   bool sasl_cancelled_ = false;
   ClientFailure cancel_failure_;
+
+  // LFLD's answer (list_folders).
+  std::vector<FolderListing> folders_;
 
   // The listing.
   bool uidl_supported_ = true;

@@ -31,6 +31,7 @@ struct Policy {
   bool retrieve = true;
   bool remove = false;  // DELE after each RETR (queued up front, like a "delete" fetch)
   bool quit = true;
+  bool move = false;  // MOVE after each RETR (POP4), like a --move-to fetch
 };
 
 // Records events as text; plays a fetch driver.
@@ -58,6 +59,9 @@ class Recorder final : public ClientEvents {
       if (policy_.remove) {
         session->remove(m.number);
       }
+      if (policy_.move) {
+        session->move(m.number);
+      }
     }
     if (policy_.quit) {
       session->finish();
@@ -74,11 +78,25 @@ class Recorder final : public ClientEvents {
   void on_deleted(uint32_t n, const ServerReply& reply) override {
     log.push_back("deleted " + std::to_string(n) + (reply.ok ? " ok" : " err"));
   }
+  void on_moved(uint32_t n, const ServerReply& reply) override {
+    log.push_back("moved " + std::to_string(n) + (reply.ok ? " ok" : " err"));
+  }
+  void on_folders(std::span<const FolderListing> folders) override {
+    std::string line = "folders";
+    for (const FolderListing& f : folders) {
+      line += " [" + f.name + "]:" + std::to_string(f.messages) + ":" + std::to_string(f.octets);
+    }
+    log.push_back(line);
+    if (policy_.quit) {
+      session->finish();
+    }
+  }
   void on_quit(const ServerReply& reply) override {
     log.push_back(reply.ok ? "quit ok" : "quit err");
   }
   void on_failed(const ClientFailure& failure) override {
-    log.push_back("failed " + std::string(failure_kind_name(failure.kind)) + ": " + failure.reason);
+    log.push_back("failed " + std::string(failure_kind_name(failure.kind)) + ": " + failure.reason +
+                  (failure.needs.empty() ? "" : " (needs " + failure.needs + ")"));
   }
 
  private:
@@ -935,6 +953,196 @@ TEST(ClientSession, UserNameWithLineEndIsRefused) {
   Outcome o = run_all_splits(config, {{kGreeting, "CAPA\r\n"}, {kCapaUser, ""}});
   ASSERT_EQ(o.log.size(), 1u);
   EXPECT_EQ(o.log[0], "failed config: the user name is empty, too long or contains a line end");
+}
+
+// ---- POP4 folders (the Poplar POP4 profile, docs/pop4.md) ----
+
+const char kCapaPop4[] = "+OK\r\nUIDL\r\nX-POP4 FOLDERS FLAGS PARTS\r\n.\r\n";
+const char kNoFolders[] =
+    "failed config: the server does not offer POP4 folders (its CAPA after login has no "
+    "\"X-POP4 FOLDERS\"); nothing was changed on the server (needs FOLDERS)";
+
+// Login by USER/PASS up to the CAPA after login, which is `capa_after_login`; the client's
+// answer to it is `then`.
+std::vector<Step> login_with_capa(const std::string& capa_after_login, const std::string& then) {
+  return {
+      {kGreeting, "CAPA\r\n"}, {kCapaUser, "USER alice\r\n"}, {"+OK\r\n", "PASS secret\r\n"},
+      {kLogin, "CAPA\r\n"},    {capa_after_login, then},
+  };
+}
+
+ClientSessionConfig folder_config(std::string folder) {
+  ClientSessionConfig config = plaintext_config();
+  config.folder = std::move(folder);
+  return config;
+}
+
+TEST(ClientSessionPop4, SelectsTheFolderBeforeTheListing) {
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "SFLD \"Sent Items\"\r\n");
+  steps.push_back({"+OK 1 10\r\n", "STAT\r\n"});
+  steps.push_back({"+OK 1 10\r\n", "UIDL\r\n"});
+  steps.push_back({"+OK\r\n1 s1\r\n.\r\n", "LIST\r\n"});
+  steps.push_back({"+OK\r\n1 10\r\n.\r\n", "RETR 1\r\n"});
+  steps.push_back({"+OK\r\nsent\r\n.\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(folder_config("Sent Items"), steps);
+  EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", "listing 1:10:s1", "begin 1", "end 1 6",
+                                             "quit ok"}));
+}
+
+TEST(ClientSessionPop4, InboxInAnyCaseNeedsNoSfldAndNoPop4) {
+  std::vector<Step> steps = login_with_capa("+OK\r\nUIDL\r\n.\r\n", "STAT\r\n");
+  steps.push_back({"+OK 0 0\r\n", "UIDL\r\n"});
+  steps.push_back({"+OK\r\n.\r\n", "LIST\r\n"});
+  steps.push_back({"+OK\r\n.\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(folder_config("inbox"), steps);
+  EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", "listing", "quit ok"}));
+}
+
+TEST(ClientSessionPop4, WithoutXPop4FoldersOnlyQuitIsSentThenAConfigFailure) {
+  for (std::string capa : {"+OK\r\nUIDL\r\n.\r\n", "+OK\r\nX-POP4 PARTS FLAGS\r\n.\r\n",
+                           "+OK\r\nX-POP4\r\n.\r\n", "-ERR no CAPA here\r\n"}) {
+    std::vector<Step> steps = login_with_capa(capa, "QUIT\r\n");
+    steps.push_back({"+OK bye\r\n", ""});
+    Outcome o = run_all_splits(folder_config("Archive"), steps);
+    EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", kNoFolders})) << capa;
+    EXPECT_EQ(o.last_action, ClientAction::kClose);
+  }
+}
+
+TEST(ClientSessionPop4, MoveToAndListFoldersNeedFoldersToo) {
+  ClientSessionConfig move = plaintext_config();
+  move.move_to = "Archive";
+  ClientSessionConfig list = plaintext_config();
+  list.list_folders = true;
+  for (const ClientSessionConfig* config : {&move, &list}) {
+    std::vector<Step> steps = login_with_capa("+OK\r\nUIDL\r\n.\r\n", "QUIT\r\n");
+    steps.push_back({"-ERR odd\r\n", ""});  // whatever QUIT says: nothing had changed
+    Outcome o = run_all_splits(*config, steps);
+    EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", kNoFolders}));
+  }
+}
+
+TEST(ClientSessionPop4, ServerClosingAfterTheRefusalKeepsTheRefusalAsTheReason) {
+  std::vector<Step> steps = login_with_capa("+OK\r\n.\r\n", "QUIT\r\n");
+  steps.push_back({"", "", /*eof=*/true});
+  Outcome o = run_all_splits(folder_config("Archive"), steps);
+  EXPECT_EQ(o.log.back(), kNoFolders);
+}
+
+TEST(ClientSessionPop4, SfldErrQuitsAndNamesTheFolder) {
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "SFLD Nope\r\n");
+  steps.push_back({"-ERR no such folder\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(folder_config("Nope"), steps);
+  EXPECT_EQ(o.log.back(),
+            "failed config: the server refused to select folder \"Nope\" (SFLD): no such folder");
+  steps[steps.size() - 2].server = "-ERR [SYS/TEMP] try later\x07\r\n";
+  o = run_all_splits(folder_config("Nope"), steps);
+  EXPECT_EQ(o.log.back(),
+            "failed temporary: the server refused to select folder \"Nope\" (SFLD): try "
+            "later\\x07");
+}
+
+TEST(ClientSessionPop4, ListFoldersReadsQuotedNamesThenIdles) {
+  ClientSessionConfig config = plaintext_config();
+  config.list_folders = true;
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "LFLD\r\n");
+  steps.push_back(
+      {"+OK 4 folders\r\nINBOX 2 5120\r\nArchive 10 81234\r\n\"Sent Items\" 0 "
+       "0\r\n\"say \\\"hi\\\" \\\\o/\"   1   7\r\n..dot 3 4\r\n.\r\n",
+       "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(config, steps);
+  EXPECT_EQ(o.log,
+            (std::vector<std::string>{"login USER",
+                                      "folders [INBOX]:2:5120 [Archive]:10:81234 [Sent Items]:0:0 "
+                                      "[say \"hi\" \\o/]:1:7 [.dot]:3:4",
+                                      "quit ok"}));
+}
+
+TEST(ClientSessionPop4, BadLfldLineIsAProtocolFailure) {
+  ClientSessionConfig config = plaintext_config();
+  config.list_folders = true;
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "LFLD\r\n");
+  steps.push_back({"+OK\r\nINBOX 2 5120\r\n\"Sent Items 0 0\r\n.\r\n", ""});
+  Outcome o = run_all_splits(config, steps);
+  EXPECT_EQ(
+      o.log.back(),
+      "failed protocol: bad LFLD line (the quoted folder name does not end): \"Sent Items 0 0");
+}
+
+TEST(ClientSessionPop4, LfldErrQuits) {
+  ClientSessionConfig config = plaintext_config();
+  config.list_folders = true;
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "LFLD\r\n");
+  steps.push_back({"-ERR [SYS/PERM] broken\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(config, steps);
+  EXPECT_EQ(o.log.back(),
+            "failed permanent: the server offers POP4 folders but refused LFLD: broken");
+}
+
+TEST(ClientSessionPop4, MoveAfterEachRetrieveQuotingTheTarget) {
+  ClientSessionConfig config = plaintext_config();
+  config.move_to = "Old Mail";
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "STAT\r\n");
+  steps.push_back({"+OK 2 30\r\n", "UIDL\r\n"});
+  steps.push_back({"+OK\r\n1 u1\r\n2 u2\r\n.\r\n", "LIST\r\n"});
+  steps.push_back({"+OK\r\n1 5\r\n2 5\r\n.\r\n", "RETR 1\r\n"});
+  steps.push_back({"+OK\r\none\r\n.\r\n", "MOVE 1 \"Old Mail\"\r\n"});
+  steps.push_back({"+OK 1 moved\r\n", "RETR 2\r\n"});
+  steps.push_back({"+OK\r\ntwo\r\n.\r\n", "MOVE 2 \"Old Mail\"\r\n"});
+  steps.push_back({"-ERR [SYS/TEMP] disk full\r\n", "QUIT\r\n"});
+  steps.push_back({"+OK\r\n", ""});
+  Outcome o = run_all_splits(config, steps, Policy{true, false, true, true});
+  EXPECT_EQ(o.log, (std::vector<std::string>{"login USER", "listing 1:5:u1 2:5:u2", "begin 1",
+                                             "end 1 5", "moved 1 ok", "begin 2", "end 2 5",
+                                             "moved 2 err", "quit ok"}));
+}
+
+TEST(ClientSessionPop4, QuitErrAfterAMoveIsAFailure) {
+  ClientSessionConfig config = plaintext_config();
+  config.move_to = "Archive";
+  std::vector<Step> steps = login_with_capa(kCapaPop4, "STAT\r\n");
+  steps.push_back({"+OK 1 5\r\n", "UIDL\r\n"});
+  steps.push_back({"+OK\r\n1 u1\r\n.\r\n", "LIST\r\n"});
+  steps.push_back({"+OK\r\n1 5\r\n.\r\n", "MOVE 1 Archive\r\n"});
+  steps.push_back({"+OK 1 moved\r\n", "QUIT\r\n"});
+  steps.push_back({"-ERR [SYS/TEMP] not now\r\n", ""});
+  Outcome o = run_all_splits(config, steps, Policy{false, false, true, true});
+  EXPECT_EQ(o.log.back(),
+            "failed temporary: the server refused QUIT, so the messages marked deleted were not "
+            "removed: not now");
+}
+
+TEST(ClientSessionPop4, MoveWithoutATargetIsIgnored) {
+  testing::FakeRandom random;
+  Recorder recorder(Policy{false, false, false});
+  ClientSession session(plaintext_config(), recorder, random);
+  recorder.session = &session;
+  for (std::string_view bytes :
+       {"+OK\r\n", "+OK\r\nUSER\r\n.\r\n", "+OK\r\n", "+OK\r\n", "+OK\r\n.\r\n", "+OK 1 5\r\n",
+        "+OK\r\n1 a\r\n.\r\n", "+OK\r\n1 5\r\n.\r\n"}) {
+    session.receive(bytes);
+    while (session.next_action() == ClientAction::kWrite) {
+      session.consume_output(session.pending_output().size());
+    }
+  }
+  session.move(1);
+  EXPECT_EQ(session.next_action(), ClientAction::kIdle);
+}
+
+TEST(ClientSessionPop4, OffersPop4ReadsTheAbilitiesOfTheXPop4Line) {
+  testing::FakeRandom random;
+  Recorder recorder(Policy{false, false, false});
+  ClientSession session(plaintext_config(), recorder, random);
+  recorder.session = &session;
+  session.receive("+OK\r\n+OK\r\nUSER\r\nx-pop4 parts  folders\r\n.\r\n");
+  EXPECT_TRUE(session.offers_pop4("FOLDERS"));
+  EXPECT_TRUE(session.offers_pop4("parts"));
+  EXPECT_FALSE(session.offers_pop4("FLAGS"));
 }
 
 }  // namespace
