@@ -7,14 +7,20 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <sstream>
 
 #include "base/base64.h"
 #include "base/log.h"
 #include "base/strict_number.h"
+#include "pop3/pop4_arguments.h"
 #include "sasl/cram_md5.h"
 #include "sasl/scram.h"
+#include "store/crlf_size.h"
+#include "store/folder_name_rules.h"
+#include "store/memory/memory_maildrop.h"
+#include "store/memory/memory_state.h"
 #include "testing/fake_clock.h"
 
 namespace poplar::testing {
@@ -127,6 +133,66 @@ std::vector<std::string> split_words(std::string_view s, size_t max_words) {
     words.emplace_back(s);
   }
   return words;
+}
+
+// The INBOX Maildrop of a user in the folder store (FakeWorld::folder_state): the memory
+// store's, with UPDATEs recorded for `-- deleted` and the fake's knobs (commit-error,
+// message-open-error, read-error, read-chunk) applied as FakeMaildrop applies them. Message i
+// of the snapshot is FakeMaildropData message i (fill_folder_state copied them in order).
+class RecordingMaildrop final : public store::Maildrop {
+ public:
+  RecordingMaildrop(store::MaildropPtr inner, std::shared_ptr<FakeMaildropData> data)
+      : inner_(std::move(inner)), data_(std::move(data)) {}
+
+  const std::vector<store::MessageInfo>& messages() const override { return inner_->messages(); }
+
+  Result<store::MessageReaderPtr> open_message(size_t index) override {
+    if (index >= data_->messages.size()) {
+      return inner_->open_message(index);
+    }
+    const FakeMessage& m = data_->messages[index];
+    if (m.open_error != ErrorCode::kOk) {
+      return Status::error(m.open_error, "fake open_message failure");
+    }
+    return store::MessageReaderPtr(std::make_unique<FakeMessageReader>(
+        m.content, data_->read_chunk_octets, m.fail_read_after, &data_->reads_at_end));
+  }
+
+  Status commit_update(std::span<const size_t> deletions) override {
+    return commit_update(deletions, {});
+  }
+
+  Status commit_update(std::span<const size_t> deletions,
+                       std::span<const store::FlagChange> changes) override {
+    data_->commits.emplace_back(deletions.begin(), deletions.end());
+    if (data_->commit_error != ErrorCode::kOk) {
+      return Status::error(data_->commit_error, "fake commit failure: 1 message not removed");
+    }
+    return inner_->commit_update(deletions, changes);
+  }
+
+  store::MessageFlags flags(size_t index) const override { return inner_->flags(index); }
+  store::Folders* folders() override { return inner_->folders(); }
+
+ private:
+  store::MaildropPtr inner_;
+  std::shared_ptr<FakeMaildropData> data_;
+};
+
+// A folder of the user's tree in the folder store, or nullptr (no such folder, bad name).
+// REQUIRES: state.mutex held.
+store::memory::LocationPtr find_location(store::memory::State& state, const std::string& user,
+                                         std::string_view folder) {
+  auto checked = store::check_folder_name(folder);
+  if (!checked.is_ok()) {
+    return nullptr;
+  }
+  store::memory::Tree& tree = state.trees[user];
+  if (checked->inbox) {
+    return tree.inbox;
+  }
+  auto it = tree.folders.find(checked->wire);
+  return it == tree.folders.end() ? nullptr : it->second;
 }
 
 class Replay {
@@ -357,9 +423,105 @@ class Replay {
       if (auto n = number(2); u && n) {
         u->maildrop->read_chunk_octets = *n;
       }
+    } else if (d == "folder" || d == "message-in" || d == "flags") {
+      folder_directive(d, text);
     } else {
       fail("unknown directive " + d);
     }
+  }
+
+  store::memory::State& folder_state() {
+    if (!world_.folder_state) {
+      world_.folder_state = std::make_shared<store::memory::State>();
+    }
+    return *world_.folder_state;
+  }
+
+  // `! folder USER NAME`, `! message-in USER FOLDER UIDL CONTENT`, `! flags USER FOLDER N FLAG...`
+  void folder_directive(const std::string& d, std::string_view text) {
+    store::memory::State& state = folder_state();
+    auto w = split_words(text, d == "folder" ? 3 : 5);
+    if (w.size() < 3 || (d != "folder" && w.size() < 4)) {
+      fail(d + " needs more arguments");
+      return;
+    }
+    FakeUser& u = world_.users[w[1]];
+    if (d == "folder") {
+      auto checked = store::check_folder_name(w[2]);
+      if (!checked.is_ok()) {
+        fail("bad folder name: " + checked.status().to_string());
+        return;
+      }
+      if (checked->inbox) {
+        return;
+      }
+      store::memory::Tree& tree = state.trees[w[1]];
+      const std::string& wire = checked->wire;
+      for (size_t end = wire.find('/');; end = wire.find('/', end + 1)) {
+        std::string prefix = wire.substr(0, end);
+        if (!tree.folders.contains(prefix)) {
+          tree.folders.emplace(prefix, std::make_shared<store::memory::Location>());
+        }
+        if (end == std::string::npos) {
+          break;
+        }
+      }
+      return;
+    }
+    const bool inbox = store::is_inbox_name(w[2]);
+    store::memory::LocationPtr place = inbox ? nullptr : find_location(state, w[1], w[2]);
+    if (!inbox && !place) {
+      fail("no such folder (add it with ! folder first)");
+      return;
+    }
+    if (d == "message-in") {
+      auto content = unescape(w.size() > 4 ? w[4] : "");
+      if (!content) {
+        fail("bad escape");
+        return;
+      }
+      if (inbox) {
+        u.maildrop->messages.push_back({*content, w[3], ErrorCode::kOk, {}});
+        return;
+      }
+      if (place->contains(w[3])) {
+        fail("UIDL already in that folder");
+        return;
+      }
+      const uint64_t size = store::crlf_size_octets(*content);
+      place->add({w[3], std::make_shared<const std::string>(std::move(*content)), size, {}});
+      return;
+    }
+    auto n = parse_u64(w[3]);
+    auto flags = store::parse_flag_list(w.size() > 4 ? w[4] : "");
+    const size_t count = inbox ? u.maildrop->messages.size() : place->messages.size();
+    if (!n || *n == 0 || *n > count || !flags.is_ok()) {
+      fail("flags needs an existing message number and valid flags");
+      return;
+    }
+    if (inbox) {
+      u.inbox_flags[*n - 1] = *flags;
+    } else {
+      place->messages[*n - 1].flags = *flags;
+    }
+  }
+
+  // `! config pop4 WORD...`
+  bool set_pop4(const std::string& value) {
+    for (const std::string& word : split_words(value, 8)) {
+      if (word == "folders") {
+        config_.pop4.folders = true;
+      } else if (word == "flags") {
+        config_.pop4.flags = true;
+      } else if (word == "parts") {
+        config_.pop4.parts = true;
+        continue;
+      } else {
+        return false;
+      }
+      folder_state();
+    }
+    return true;
   }
 
   bool set_config(const std::string& key, const std::string& value) {
@@ -427,6 +589,8 @@ class Replay {
       config_.max_auth_line_octets = n;
     } else if (key == "sasl_mechanisms") {
       config_.sasl_mechanisms = split_words(value, 64);
+    } else if (key == "pop4") {
+      return set_pop4(value);
     } else {
       return false;
     }
@@ -437,6 +601,7 @@ class Replay {
     if (session_) {
       return;
     }
+    world_.fill_folder_state();
     session_ = std::make_unique<pop3::ServerSession>(config_, clock_, random_, remote_ip_);
     driver_ = std::make_unique<FakeDriver>(
         *session_, world_, mode_ == FeedMode::kTrickle ? 1 : static_cast<size_t>(-1));
@@ -554,8 +719,77 @@ class Replay {
         }
         fail((found ? "log has " : "no log line has ") + arg + all);
       }
+    } else if (what == "folders" || what == "folder" || what == "flags" || what == "stored") {
+      folder_check(what, arg);
     } else {
       fail("unknown check " + what);
+    }
+  }
+
+  // `-- folders USER NAME...`, `-- folder USER FOLDER UIDL...|none`,
+  // `-- flags USER FOLDER UIDL FLAG...`, `-- stored USER FOLDER UIDL CONTENT`.
+  void folder_check(const std::string& what, const std::string& arg) {
+    if (!world_.folder_state) {
+      fail("no folder store: use ! config pop4 folders or a folder directive");
+      return;
+    }
+    store::memory::State& state = *world_.folder_state;
+    std::lock_guard<std::mutex> guard(state.mutex);
+    auto w = split_words(arg, what == "folders" ? 2 : what == "folder" ? 3 : 4);
+    if (w.empty()) {
+      fail(what + " needs a user");
+      return;
+    }
+    if (what == "folders") {
+      std::string actual = "INBOX";
+      for (const auto& [name, place] : state.trees[w[0]].folders) {
+        actual += " " + pop3::quote_folder_name(name);
+      }
+      const std::string expected = w.size() > 1 ? w[1] : "";
+      if (actual != expected) {
+        fail("folders are: " + actual);
+      }
+      return;
+    }
+    store::memory::LocationPtr place = w.size() > 1 ? find_location(state, w[0], w[1]) : nullptr;
+    if (!place) {
+      fail("no such folder");
+      return;
+    }
+    if (what == "folder") {
+      std::string actual;
+      for (const auto& m : place->messages) {
+        actual += (actual.empty() ? "" : " ") + m.uidl;
+      }
+      if (actual.empty()) {
+        actual = "none";
+      }
+      if (actual != (w.size() > 2 ? w[2] : "")) {
+        fail("folder holds: " + actual);
+      }
+      return;
+    }
+    const store::memory::StoredMessage* message = nullptr;
+    for (const auto& m : place->messages) {
+      if (w.size() > 2 && m.uidl == w[2]) {
+        message = &m;
+      }
+    }
+    if (!message) {
+      fail("no such message in that folder");
+      return;
+    }
+    const std::string rest = w.size() > 3 ? w[3] : "";
+    if (what == "flags") {
+      auto expected = store::parse_flag_list(rest);
+      if (!expected.is_ok() || !(*expected == message->flags)) {
+        fail("flags are: " + store::format_flags(message->flags));
+      }
+      return;
+    }
+    auto expected = unescape(rest);
+    if (!expected || *expected != *message->bytes) {
+      fail("stored bytes are: " + escape_for_display(*message->bytes));
     }
   }
 
@@ -663,7 +897,39 @@ Result<store::MaildropPtr> FakeWorld::open(const auth::UserRecord& user) const {
   if (it->second.open_error != ErrorCode::kOk) {
     return Status::error(it->second.open_error, "fake open failure");
   }
+  if (folder_state) {
+    // As MemoryStore::open_maildrop does: the INBOX's lock, then its snapshot.
+    std::lock_guard<std::mutex> guard(folder_state->mutex);
+    store::memory::LocationPtr place = folder_state->trees[user.name].inbox;
+    if (place->locked) {
+      return Status::in_use("maildrop " + user.name + " is locked by another session");
+    }
+    place->locked = true;
+    std::vector<store::memory::StoredMessage> snapshot = place->messages;
+    auto inner = std::make_unique<store::memory::MemoryMaildrop>(folder_state, std::move(place),
+                                                                 std::move(snapshot), user.name);
+    return store::MaildropPtr(
+        std::make_unique<RecordingMaildrop>(std::move(inner), it->second.maildrop));
+  }
   return store::MaildropPtr(std::make_unique<FakeMaildrop>(it->second.maildrop));
+}
+
+void FakeWorld::fill_folder_state() {
+  if (!folder_state) {
+    return;
+  }
+  std::lock_guard<std::mutex> guard(folder_state->mutex);
+  for (const auto& [name, user] : users) {
+    store::memory::Location& inbox = *folder_state->trees[name].inbox;
+    inbox = store::memory::Location{};
+    for (size_t i = 0; i < user.maildrop->messages.size(); ++i) {
+      const FakeMessage& m = user.maildrop->messages[i];
+      auto flags = user.inbox_flags.find(i);
+      inbox.add({m.uidl, std::make_shared<const std::string>(m.content),
+                 store::crlf_size_octets(m.content),
+                 flags == user.inbox_flags.end() ? store::MessageFlags{} : flags->second});
+    }
+  }
 }
 
 pop3::TlsInfo FakeDriver::fake_tls_info() {

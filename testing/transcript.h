@@ -19,6 +19,11 @@
 //   -- deleted USER none no UPDATE happened for USER
 //   -- log TEXT         some log line so far contains TEXT
 //   -- no-log TEXT      no log line so far contains TEXT
+//   -- folders / folder / flags / stored   POP4 store checks (README in tests/transcripts)
+// With POP4 FOLDERS or FLAGS on (`! config pop4 folders`) or a folder directive, every user's
+// maildrop is served from a store::memory State (real folders, flags, STOR and COPY with UIDLs
+// "m<n>"), its INBOX filled from the FakeMaildropData at the start; the INBOX Maildrop still
+// records UPDATEs and honours the fake's failure knobs.
 // Consecutive C lines are sent as one chunk (so they are pipelined); the S lines after them
 // must be exactly what the server writes in response, no more and no less.
 //
@@ -37,7 +42,12 @@
 #include "base/result.h"
 #include "pop3/server_session.h"
 #include "store/maildrop.h"
+#include "store/message_flags.h"
 #include "testing/fake_maildrop.h"
+
+namespace poplar::store::memory {
+struct State;  // store/memory/memory_state.h
+}
 
 namespace poplar::testing {
 
@@ -48,6 +58,8 @@ struct FakeUser {
   ErrorCode auth_error = ErrorCode::kOk;  // authentication reports this instead of checking
   ErrorCode open_error = ErrorCode::kOk;  // opening the maildrop fails with this
   std::shared_ptr<FakeMaildropData> maildrop = std::make_shared<FakeMaildropData>();
+  // `! flags USER INBOX N ...`: flags of INBOX messages (by index) in the folder store.
+  std::map<size_t, store::MessageFlags> inbox_flags;
 };
 
 // Users and their maildrops, plus the two driver actions that need them.
@@ -64,7 +76,13 @@ class FakeWorld {
   auth::AuthResult authenticate(const auth::AuthRequest& request) const;
   Result<store::MaildropPtr> open(const auth::UserRecord& user) const;
 
+  // Copies every user's FakeMaildropData messages (and inbox_flags) into folder_state's
+  // INBOXes; call once, after the set-up and before the first login. No-op without it.
+  void fill_folder_state();
+
   std::map<std::string, FakeUser> users;
+  // POP4 folders and flags: when set, open() serves maildrops from this memory store state.
+  std::shared_ptr<store::memory::State> folder_state;
 };
 
 // Plays net/'s part: performs every action the session asks for, synchronously. kStartTls:
