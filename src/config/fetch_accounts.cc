@@ -31,10 +31,12 @@ constexpr std::string_view kAccountKeys[] = {"name",
                                              "discover",
                                              "state",
                                              "timeout_s",
+                                             "folder",
+                                             "move_to",
                                              "password"};
 constexpr std::string_view kDefaultsKeys[] = {
     "user",    "password_command",   "target",   "keep",      "keep_days", "max_size", "limit",
-    "ca_file", "insecure_plaintext", "discover", "timeout_s", "password"};
+    "ca_file", "insecure_plaintext", "discover", "timeout_s", "folder",    "move_to",  "password"};
 
 bool is_account_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameChars) {
@@ -148,6 +150,10 @@ class Parser : public TomlReader {
     read_bool(t, sect, "discover", a.discover);
     read_path(t, sect, "state", a.state, /*tilde=*/true);
     read_u32(t, sect, "timeout_s", 1, "0 would give up at once", a.timeout_s);
+    validate(read_string(t, sect, "folder", a.folder), sect, "folder", a.folder,
+             validators_.folder);
+    validate(read_string(t, sect, "move_to", a.move_to), sect, "move_to", a.move_to,
+             validators_.folder);
   }
 
   // "maildir:~/Mail" and "mbox:Mail/inbox" get their paths resolved; "mda:..." is a command.

@@ -42,7 +42,9 @@ struct FetchAccountConfig {
   bool discover = false;  // look the server up by SRV records (RFC 6186)
   std::string state;      // absolute; empty: the default state file
   uint32_t timeout_s = 120;
-  uint32_t line = 0;  // where the [[account]] table starts, for messages
+  std::string folder;   // POP4: fetch from this folder (checked by the folder validator)
+  std::string move_to;  // POP4: move instead of delete (checked by the folder validator)
+  uint32_t line = 0;    // where the [[account]] table starts, for messages
 };
 
 struct FetchConfig {
@@ -55,6 +57,7 @@ struct FetchAccountValidators {
   std::function<Status(std::string_view)> url;
   std::function<Status(std::string_view)> target;
   std::function<Status(std::string_view)> fingerprint;
+  std::function<Status(std::string_view)> folder;  // folder and move_to
 };
 
 // Parses TOML text; relative paths resolve against base_dir (empty: the current directory) and

@@ -35,6 +35,9 @@ FetchAccountValidators validators() {
   v.fingerprint = [](std::string_view f) {
     return f.size() == 64 ? Status::ok() : Status::invalid_input("not a SHA-256 fingerprint");
   };
+  v.folder = [](std::string_view f) {
+    return f.find('/') == 0 ? Status::invalid_input("an empty level") : Status::ok();
+  };
   return v;
 }
 
@@ -230,6 +233,41 @@ TEST(FetchAccountsTest, LoadReadsTheFileAndResolvesAgainstItsDirectory) {
   EXPECT_EQ(r->accounts[0].target, "maildir:" + dir.path().string() + "/m");
   Result<FetchConfig> missing = load_fetch_config(dir.path().string() + "/none.toml", validators());
   EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+}
+
+TEST(FetchAccountsTest, Pop4FolderKeysAreReadInheritedAndValidated) {
+  Result<FetchConfig> r = parse(R"(
+[defaults]
+target = "maildir:/m"
+move_to = "Archive"
+
+[[account]]
+name = "a"
+url = "pops://alice@example.org"
+folder = "Sent Items"
+keep = false
+
+[[account]]
+name = "b"
+url = "pops://bob@example.org"
+move_to = "Old Mail"
+)");
+  ASSERT_TRUE(r.is_ok()) << r.status().to_string();
+  ASSERT_EQ(r->accounts.size(), 2u);
+  EXPECT_EQ(r->accounts[0].folder, "Sent Items");
+  EXPECT_EQ(r->accounts[0].move_to, "Archive");
+  EXPECT_EQ(r->accounts[1].folder, "");
+  EXPECT_EQ(r->accounts[1].move_to, "Old Mail");
+  std::string error = error_of(R"(
+[[account]]
+name = "a"
+url = "pops://alice@example.org"
+target = "maildir:/m"
+folder = "/x"
+move_to = 3
+)");
+  EXPECT_THAT(error, HasSubstr("fetch.toml:6: [[account]] folder: an empty level"));
+  EXPECT_THAT(error, HasSubstr("fetch.toml:7: [[account]] move_to:"));
 }
 
 }  // namespace

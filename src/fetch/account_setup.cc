@@ -23,11 +23,12 @@ config::FetchAccountValidators account_validators() {
     return parsed.status();
   };
   v.fingerprint = [](std::string_view pin) { return tls::parse_fingerprint(pin).status(); };
+  v.folder = [](std::string_view name) { return pop3::check_folder_name(name); };
   return v;
 }
 
 Result<PreparedAccount> prepare_account(const config::FetchAccountConfig& c,
-                                        const std::string& name) {
+                                        const std::string& name, bool list_folders) {
   PreparedAccount p;
   p.name = name;
   FetchAccount& a = p.account;
@@ -43,11 +44,14 @@ Result<PreparedAccount> prepare_account(const config::FetchAccountConfig& c,
     }
     a.url.user = c.user;
   }
-  Result<Target> target = parse_target(c.target);
-  if (!target.is_ok()) {
-    return target.status();
+  a.list_folders = list_folders;
+  if (!list_folders) {
+    Result<Target> target = parse_target(c.target);
+    if (!target.is_ok()) {
+      return target.status();
+    }
+    a.target = *target;
   }
-  a.target = *target;
   if (!c.keep) {
     a.policy.keep = FetchPolicy::Keep::kDelete;
   } else if (c.keep_days) {
@@ -72,6 +76,11 @@ Result<PreparedAccount> prepare_account(const config::FetchAccountConfig& c,
     p.password = {PasswordSource::Kind::kFile, c.password_file};
   } else if (!c.password_command.empty()) {
     p.password = {PasswordSource::Kind::kCommand, c.password_command};
+  }
+  a.folder = c.folder;
+  a.move_to = c.move_to;
+  if (Status folders = check_folder_options(a); !folders.is_ok()) {
+    return folders;
   }
   p.discover = c.discover;
   if (p.discover && a.url.host_is_ipv6) {

@@ -32,10 +32,12 @@ struct PreparedAccount {
 // The URL, target and fingerprint checks, for the account file's parser.
 config::FetchAccountValidators account_validators();
 
+// With list_folders the account only lists its POP4 folders: no target is needed.
 // Errors: kInvalidInput naming what is wrong (a URL without a user and no `user`, a bad URL,
-// target or fingerprint; the file's parser has usually reported these with their line).
+// target, fingerprint or folder, --move-to into the folder fetched or with a keep policy; the
+// file's parser has usually reported the first ones with their line).
 Result<PreparedAccount> prepare_account(const config::FetchAccountConfig& config,
-                                        const std::string& name);
+                                        const std::string& name, bool list_folders = false);
 
 // Reads the password, discovers the servers when asked, runs the fetch. Failures before the
 // fetch come back in the summary like the fetch's own: a password source that fails

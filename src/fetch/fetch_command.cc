@@ -42,6 +42,9 @@ struct FetchOptions {
   std::optional<uint32_t> timeout_s;
   bool discover = false;
   bool quiet = false;
+  std::string folder;   // POP4
+  std::string move_to;  // POP4
+  bool list_folders = false;
 };
 
 [[noreturn]] void fail(int code, const std::string& message) {
@@ -72,7 +75,37 @@ std::vector<std::string> account_options_given(const FetchOptions& o) {
   note(!o.state.empty(), "--state");
   note(o.timeout_s.has_value(), "--timeout");
   note(o.discover, "--discover");
+  note(!o.folder.empty(), "--folder");
+  note(!o.move_to.empty(), "--move-to");
   return given;
+}
+
+// The options that mean fetching, which --list-folders does not do.
+std::vector<std::string> fetch_options_given(const FetchOptions& o) {
+  std::vector<std::string> given;
+  auto note = [&](bool present, const char* name) {
+    if (present) {
+      given.emplace_back(name);
+    }
+  };
+  note(!o.to.empty(), "--to");
+  note(o.keep, "--keep");
+  note(o.remove, "--delete");
+  note(o.keep_days.has_value(), "--keep-days");
+  note(o.max_size.has_value(), "--max-size");
+  note(o.limit.has_value(), "--limit");
+  note(!o.state.empty(), "--state");
+  note(!o.folder.empty(), "--folder");
+  note(!o.move_to.empty(), "--move-to");
+  return given;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string list;
+  for (const std::string& item : items) {
+    list += (list.empty() ? "" : ", ") + item;
+  }
+  return list;
 }
 
 // `poplar fetch URL --to TARGET ...`: the options as one account, so both ways of naming an
@@ -81,7 +114,7 @@ PreparedAccount account_from_command_line(const FetchOptions& o) {
   if (o.args.size() != 1) {
     fail(kExUsage, "give one URL, or account names from the account file (not both)");
   }
-  if (o.to.empty()) {
+  if (o.to.empty() && !o.list_folders) {
     fail(kExUsage, "--to is required with a URL (maildir:DIR, mbox:FILE or mda:COMMAND)");
   }
   if (int chosen = (o.keep ? 1 : 0) + (o.remove ? 1 : 0) + (o.keep_days ? 1 : 0); chosen > 1) {
@@ -101,11 +134,13 @@ PreparedAccount account_from_command_line(const FetchOptions& o) {
   c.state = o.state;
   c.timeout_s = o.timeout_s.value_or(c.timeout_s);
   c.password_file = o.password_file;
+  c.folder = o.folder;
+  c.move_to = o.move_to;
   Result<PopUrl> url = parse_pop_url(c.url);
   if (!url.is_ok()) {
     fail(kExUsage, url.status().message());
   }
-  Result<PreparedAccount> prepared = prepare_account(c, to_string(*url));
+  Result<PreparedAccount> prepared = prepare_account(c, to_string(*url), o.list_folders);
   if (!prepared.is_ok()) {
     fail(kExUsage, prepared.status().message());
   }
@@ -115,11 +150,8 @@ PreparedAccount account_from_command_line(const FetchOptions& o) {
 // `poplar fetch [-c FILE] [ACCOUNT...]`: the named accounts (all when none is named).
 std::vector<PreparedAccount> accounts_from_file(const FetchOptions& o) {
   if (std::vector<std::string> given = account_options_given(o); !given.empty()) {
-    std::string list;
-    for (const std::string& g : given) {
-      list += (list.empty() ? "" : ", ") + g;
-    }
-    fail(kExUsage, list + ": with an account file these are keys of its [[account]] tables");
+    fail(kExUsage,
+         joined(given) + ": with an account file these are keys of its [[account]] tables");
   }
   std::string path = o.account_file;
   if (path.empty()) {
@@ -149,7 +181,7 @@ std::vector<PreparedAccount> accounts_from_file(const FetchOptions& o) {
     if (!o.args.empty() && std::find(o.args.begin(), o.args.end(), c.name) == o.args.end()) {
       continue;
     }
-    Result<PreparedAccount> prepared = prepare_account(c, c.name);
+    Result<PreparedAccount> prepared = prepare_account(c, c.name, o.list_folders);
     if (!prepared.is_ok()) {
       fail(kExConfig, path + ":" + std::to_string(c.line) + ": [[account]] " + c.name + ": " +
                           prepared.status().message());
@@ -183,13 +215,43 @@ DnsOptions dns_options() {
   return dns;
 }
 
+// `poplar fetch --list-folders URL` or `-c FILE ACCOUNT`: LFLD's answer, one folder a line:
+// messages, octets, then the name (last, so names with spaces need no quoting; control
+// characters, bytes >= 0x80 and "\" are escaped as in every server text shown).
+int list_folders(const PreparedAccount& account) {
+  const DnsOptions dns = dns_options();
+  FetchSummary summary = run_account(account, /*now_unix=*/0, dns);
+  for (const pop3::FolderListing& f : summary.folders) {
+    std::printf("%10llu %14llu  %s\n", static_cast<unsigned long long>(f.messages),
+                static_cast<unsigned long long>(f.octets),
+                pop3::sanitize_server_text(f.name).c_str());
+  }
+  std::fflush(stdout);
+  if (!summary.status.is_ok()) {
+    std::fprintf(stderr, "poplar fetch: %s: %s\n", account.name.c_str(),
+                 summary.status.message().c_str());
+  }
+  return summary.exit_code;
+}
+
 int run(const FetchOptions& o) {
   const bool url_mode = o.account_file.empty() && !o.args.empty() && looks_like_url(o.args[0]);
+  if (o.list_folders) {
+    if (std::vector<std::string> given = fetch_options_given(o); !given.empty()) {
+      fail(kExUsage, joined(given) + ": not with --list-folders, which fetches nothing");
+    }
+  }
   std::vector<PreparedAccount> accounts;
   if (url_mode) {
     accounts.push_back(account_from_command_line(o));
   } else {
     accounts = accounts_from_file(o);
+  }
+  if (o.list_folders) {
+    if (accounts.size() != 1) {
+      fail(kExUsage, "--list-folders lists one account's folders: name one account");
+    }
+    return list_folders(accounts[0]);
   }
   std::vector<std::string> names;
   for (const PreparedAccount& a : accounts) {
@@ -209,8 +271,15 @@ int run(const FetchOptions& o) {
     FetchSummary summary = run_account(account, now, dns, progress);
     progress_line.finish(i);
     if (!o.quiet) {
-      std::string line = account.name + ": " + std::to_string(summary.fetched) + " new, " +
-                         std::to_string(summary.deleted) + " deleted, " +
+      const FetchAccount& a = account.account;
+      std::string name = account.name;
+      if (!a.folder.empty() && !pop3::is_inbox(a.folder)) {
+        name += " (" + pop3::sanitize_server_text(a.folder) + ")";
+      }
+      const std::string removed = a.move_to.empty() ? std::to_string(summary.deleted) + " deleted"
+                                                    : std::to_string(summary.moved) + " moved to " +
+                                                          pop3::sanitize_server_text(a.move_to);
+      std::string line = name + ": " + std::to_string(summary.fetched) + " new, " + removed + ", " +
                          std::to_string(summary.errors) + " errors";
       if (summary.skipped > 0) {
         line += ", " + std::to_string(summary.skipped) + " skipped";
@@ -272,6 +341,13 @@ void add_fetch_command(CLI::App& app) {
   cmd->add_flag("--discover", o->discover,
                 "Find the server of the URL's domain by its SRV records (RFC 6186)");
   cmd->add_flag("-q,--quiet", o->quiet, "No progress and no summary; errors only");
+  cmd->add_option("--folder", o->folder,
+                  "Fetch from this POP4 folder instead of INBOX (needs X-POP4 FOLDERS)");
+  cmd->add_option("--move-to", o->move_to,
+                  "Move messages to this POP4 folder instead of deleting them (with --delete or "
+                  "--keep-days)");
+  cmd->add_flag("--list-folders", o->list_folders,
+                "List the account's POP4 folders (messages, octets, name) and exit");
   cmd->callback([o] {
     int code = run(*o);
     if (code != 0) {

@@ -54,7 +54,8 @@ int exit_code_of_local(const Status& status) {
 // The driver: ClientSession events decide what to retrieve, deliver and delete.
 class Runner final : public pop3::ClientEvents {
  public:
-  Runner(const FetchAccount& account, FetchState& state, int64_t now_unix,
+  // state: null when the run only lists folders.
+  Runner(const FetchAccount& account, FetchState* state, int64_t now_unix,
          const ProgressFn& progress, bool allow_pipelining)
       : account_(account),
         state_(state),
@@ -74,6 +75,8 @@ class Runner final : public pop3::ClientEvents {
   void on_message_end(uint32_t number, uint64_t octets) override;
   void on_message_error(uint32_t number, const pop3::ServerReply& reply) override;
   void on_deleted(uint32_t number, const pop3::ServerReply& reply) override;
+  void on_moved(uint32_t number, const pop3::ServerReply& reply) override;
+  void on_folders(std::span<const pop3::FolderListing> folders) override;
 
   Result<store::MessageWriterPtr> begin_delivery();
   // Makes the delivered-but-unrecorded messages durable, records them, and asks for their
@@ -81,12 +84,17 @@ class Runner final : public pop3::ClientEvents {
   // run is stopped).
   bool commit_delivered(bool session_open);
   void message_failed(const std::string& what, int exit_code);
+  // What the policy removes from the server: MOVE to move_to when set, DELE otherwise. Either
+  // only marks; the removal happens at QUIT.
+  void remove_from_server(uint32_t number);
+  // The session's failure for people; a missing POP4 ability names the options that needed it.
+  std::string failure_text(const pop3::ClientFailure& failure) const;
   void stop(Status status, int exit_code);
   void warn_about_expire();
   const pop3::ListedMessage* listed(uint32_t number) const;
 
   const FetchAccount& account_;
-  FetchState& state_;
+  FetchState* state_;
   int64_t now_;
   const ProgressFn& progress_;
   pop3::ClientSession* session_ = nullptr;
@@ -97,6 +105,7 @@ class Runner final : public pop3::ClientEvents {
   Status writer_error_;
   std::unordered_set<uint32_t> delete_requested_;
   std::vector<uint32_t> deleted_ok_;
+  std::vector<uint32_t> moved_ok_;
   int message_exit_code_ = kExOk;
   // Delivered (each file synced and linked) but not yet recorded: see commit_delivered().
   struct Delivered {
@@ -117,6 +126,32 @@ const pop3::ListedMessage* Runner::listed(uint32_t number) const {
     }
   }
   return nullptr;
+}
+
+void Runner::remove_from_server(uint32_t number) {
+  if (account_.move_to.empty()) {
+    session_->remove(number);
+  } else {
+    session_->move(number);
+  }
+  delete_requested_.insert(number);
+}
+
+std::string Runner::failure_text(const pop3::ClientFailure& failure) const {
+  if (failure.needs.empty()) {
+    return failure.reason;
+  }
+  std::string options;
+  auto add = [&](bool given, const std::string& option) {
+    if (given) {
+      options += (options.empty() ? "" : ", ") + option;
+    }
+  };
+  add(account_.list_folders, "--list-folders");
+  add(!account_.folder.empty() && !pop3::is_inbox(account_.folder),
+      "--folder " + pop3::folder_argument(account_.folder));
+  add(!account_.move_to.empty(), "--move-to " + pop3::folder_argument(account_.move_to));
+  return options + ": " + failure.reason;
 }
 
 void Runner::stop(Status status, int exit_code) {
@@ -170,15 +205,14 @@ void Runner::on_listing(std::span<const pop3::ListedMessage> messages) {
     return;
   }
   for (const auto& m : messages_) {
-    const bool known = !m.uidl.empty() && state_.first_seen(m.uidl).has_value();
+    const bool known = !m.uidl.empty() && state_->first_seen(m.uidl).has_value();
     if (known) {
       // Delivered in an earlier run (kept then): delete it now if the policy says so.
       const bool expired = account_.policy.keep == FetchPolicy::Keep::kKeepDays &&
-                           now_ - *state_.first_seen(m.uidl) >=
+                           now_ - *state_->first_seen(m.uidl) >=
                                static_cast<int64_t>(account_.policy.keep_days) * kSecondsPerDay;
       if (expired || account_.policy.keep == FetchPolicy::Keep::kDelete) {
-        session_->remove(m.number);
-        delete_requested_.insert(m.number);
+        remove_from_server(m.number);
       }
       continue;
     }
@@ -282,11 +316,11 @@ bool Runner::commit_delivered(bool session_open) {
   for (const Delivered& d : batch) {
     const pop3::ListedMessage* m = listed(d.number);
     if (m != nullptr && !m->uidl.empty() && recorded.is_ok()) {
-      recorded = state_.append(m->uidl, now_);
+      recorded = state_->append(m->uidl, now_);
     }
   }
   if (recorded.is_ok()) {
-    recorded = state_.sync();
+    recorded = state_->sync();
   }
   if (!recorded.is_ok()) {
     // Delivered but not recorded: it will come again (a duplicate, never a loss). Stop
@@ -305,8 +339,7 @@ bool Runner::commit_delivered(bool session_open) {
     ++summary_.fetched;
     summary_.fetched_octets += d.octets;
     if (delete_now && session_open) {
-      session_->remove(d.number);
-      delete_requested_.insert(d.number);
+      remove_from_server(d.number);
     }
   }
   return true;
@@ -327,6 +360,21 @@ void Runner::on_deleted(uint32_t number, const pop3::ServerReply& reply) {
                        pop3::sanitize_server_text(reply.text),
                    kExTempFail);
   }
+}
+
+void Runner::on_moved(uint32_t number, const pop3::ServerReply& reply) {
+  if (reply.ok) {
+    moved_ok_.push_back(number);
+  } else {
+    message_failed("MOVE " + std::to_string(number) + " " +
+                       pop3::folder_argument(account_.move_to) + ": the server said " +
+                       pop3::sanitize_server_text(reply.text),
+                   kExTempFail);
+  }
+}
+
+void Runner::on_folders(std::span<const pop3::FolderListing> folders) {
+  summary_.folders.assign(folders.begin(), folders.end());
 }
 
 FetchSummary Runner::run() {
@@ -388,6 +436,9 @@ FetchSummary Runner::run() {
                                              : pop3::TlsRequirement::kStartTls;
   config.allow_plaintext_password = account_.insecure_plaintext;
   config.allow_pipelining = allow_pipelining_;
+  config.folder = account_.folder;
+  config.move_to = account_.move_to;
+  config.list_folders = account_.list_folders;
 
   pop3::ClientSession session(std::move(config), *this, SystemRandom::instance());
   session_ = &session;
@@ -451,21 +502,24 @@ FetchSummary Runner::run() {
           const pop3::ClientFailure& f = session.failure();
           pipelining_broke_ =
               f.kind == pop3::FailureKind::kProtocol && session.failed_while_pipelining();
-          stop(Status::error(ErrorCode::kUnavailable, f.reason), exit_code_of_failure(f.kind));
+          stop(Status::error(ErrorCode::kUnavailable, failure_text(f)),
+               exit_code_of_failure(f.kind));
         }
         if (session.quit_ok()) {
           // QUIT's +OK: the server removed what was marked; forget those UIDLs and any the
           // server no longer lists (PR-C-2).
           summary_.deleted = static_cast<uint32_t>(deleted_ok_.size());
+          summary_.moved = static_cast<uint32_t>(moved_ok_.size());
           std::unordered_set<std::string> on_server;
           std::unordered_set<uint32_t> gone(deleted_ok_.begin(), deleted_ok_.end());
+          gone.insert(moved_ok_.begin(), moved_ok_.end());
           for (const auto& m : messages_) {
             if (!m.uidl.empty() && gone.count(m.number) == 0) {
               on_server.insert(m.uidl);
             }
           }
-          if (!messages_.empty() || session.logged_in()) {
-            state_.forget_all_except(
+          if (state_ != nullptr && (!messages_.empty() || session.logged_in())) {
+            state_->forget_all_except(
                 [&](const std::string& uidl) { return on_server.count(uidl) != 0; });
           }
         }
@@ -503,11 +557,51 @@ Result<Target> parse_target(std::string_view text) {
                                ": expected maildir:DIR, mbox:FILE or mda:COMMAND");
 }
 
+Status check_folder_options(const FetchAccount& account) {
+  if (!account.folder.empty()) {
+    if (Status s = pop3::check_folder_name(account.folder); !s.is_ok()) {
+      return Status::invalid_input("--folder " + pop3::sanitize_server_text(account.folder) + ": " +
+                                   s.message());
+    }
+  }
+  if (account.move_to.empty()) {
+    return Status::ok();
+  }
+  const std::string option = "--move-to " + pop3::sanitize_server_text(account.move_to);
+  if (Status s = pop3::check_folder_name(account.move_to); !s.is_ok()) {
+    return Status::invalid_input(option + ": " + s.message());
+  }
+  const bool fetched_is_inbox = account.folder.empty() || pop3::is_inbox(account.folder);
+  if (fetched_is_inbox ? pop3::is_inbox(account.move_to) : account.move_to == account.folder) {
+    return Status::invalid_input(
+        option + ": that is the folder being fetched (" +
+        (fetched_is_inbox ? std::string("INBOX") : "--folder " + account.folder) +
+        "); move messages to another folder");
+  }
+  if (account.policy.keep == FetchPolicy::Keep::kKeep && !account.list_folders) {
+    return Status::invalid_input(option +
+                                 ": messages are moved instead of deleted, and --keep deletes "
+                                 "nothing; add --delete or --keep-days N");
+  }
+  return Status::ok();
+}
+
 FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const ProgressFn& progress) {
+  if (Status checked = check_folder_options(account); !checked.is_ok()) {
+    FetchSummary refused;
+    refused.status = checked;
+    refused.exit_code = kExConfig;
+    return refused;
+  }
+  if (account.list_folders) {
+    // Nothing is fetched, so no state and no target; lock-step is as good as pipelining here.
+    Runner lister(account, nullptr, now_unix, progress, /*allow_pipelining=*/false);
+    return lister.run();
+  }
   FetchSummary failed;
   std::string path = account.state_path;
   if (path.empty()) {
-    auto found = default_state_path(account.url);
+    auto found = default_state_path(account.url, account.folder);
     if (!found.is_ok()) {
       failed.status = found.status();
       failed.exit_code = kExConfig;
@@ -515,7 +609,9 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     }
     path = *found;
   }
-  auto state = FetchState::open(store::fs::posix_file_system(), path, to_string(account.url));
+  // Each POP4 folder has its own state (state_path.h); INBOX keeps the URL's.
+  auto state = FetchState::open(store::fs::posix_file_system(), path,
+                                fetch_state_key(account.url, account.folder));
   if (!state.is_ok()) {
     failed.status = state.status();
     failed.exit_code = exit_code_of_local(state.status());
@@ -535,12 +631,12 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     (void)store::maildir::clean_stale_tmp_files(store::fs::posix_file_system(),
                                                 account.target.where);
   }
-  Runner runner(account, *state, now_unix, progress, /*allow_pipelining=*/true);
+  Runner runner(account, &*state, now_unix, progress, /*allow_pipelining=*/true);
   FetchSummary summary = runner.run();
   if (runner.pipelining_broke()) {
     // PR-C-11: some servers mis-order or merge responses to pipelined commands (wildduck#950).
     // What was delivered is recorded, so a second, lock-step session fetches only the rest.
-    Runner lock_step(account, *state, now_unix, progress, /*allow_pipelining=*/false);
+    Runner lock_step(account, &*state, now_unix, progress, /*allow_pipelining=*/false);
     FetchSummary second = lock_step.run();
     second.warnings.push_back("the server broke pipelining (" + summary.status.message() +
                               "); fetched again one command at a time");

@@ -7,7 +7,9 @@
 // The order that makes a crash anywhere safe (at worst a duplicate, never a loss):
 //   deliver (writer commit: fsync) -> record the UIDL (append + fsync) -> DELE -> QUIT.
 // A message whose delivery fails is neither recorded nor deleted; it is fetched again next
-// time.
+// time. With POP4 folders (docs/pop4.md) the run fetches from `folder` (SFLD), and MOVEs to
+// `move_to` what the policy would delete: MOVE marks like DELE (the removal happens at QUIT), so
+// the order above stays. With `list_folders` it only lists the folders (LFLD) and QUITs.
 //
 // Thread-safety: one FetchRun per thread (each account has its own).
 #pragma once
@@ -68,6 +70,10 @@ struct FetchAccount {
   bool insecure_plaintext = false;  // allow pop:// without STLS, and passwords in the clear
   std::string state_path;           // empty: fetch/state_path.h's default
   StreamTimeouts timeouts;
+  // POP4 folders; each needs the server's X-POP4 FOLDERS. Names pass pop3::check_folder_name.
+  std::string folder;         // fetch from this folder (SFLD); empty or INBOX: the inbox
+  std::string move_to;        // MOVE here instead of DELE (what the policy would delete)
+  bool list_folders = false;  // only list the folders (summary.folders); no state, no target
 };
 
 struct FetchSummary {
@@ -75,22 +81,33 @@ struct FetchSummary {
   uint32_t fetched = 0;
   uint64_t fetched_octets = 0;
   uint32_t deleted = 0;     // confirmed by QUIT's +OK
+  uint32_t moved = 0;       // to move_to, confirmed by QUIT's +OK
   uint32_t skipped = 0;     // over max_octets, or beyond the limit
   uint32_t errors = 0;      // messages that failed (RETR -ERR or delivery)
   std::string first_error;  // for the summary line
   // Things the user should know that did not stop the run (R2449-6.7-d: a keep policy the
   // server's EXPIRE defeats; PR-C-11: a fall-back to lock-step), one sentence each.
   std::vector<std::string> warnings;
+  // list_folders: LFLD's answer.
+  std::vector<pop3::FolderListing> folders;
   // How the run ended: OK, or why it stopped.
   Status status;
   // sysexits(3): 0; EX_TEMPFAIL 75 (network, [IN-USE], [LOGIN-DELAY], [SYS/TEMP], temporary
   // delivery failures, another fetch of the account running); EX_NOPERM 77 (bad credentials);
   // EX_CONFIG 78 (the account cannot work as configured: no TLS or mechanism, keep without
-  // UIDL, a bad target); EX_PROTOCOL 76 (the server broke the protocol, or its certificate
-  // failed); EX_UNAVAILABLE 69 ([SYS/PERM]); EX_IOERR 74 (local delivery or state failures that
-  // are not temporary). A run whose messages partly failed ends 75 (they are retried).
+  // UIDL, POP4 folders the server does not offer or a folder it does not have, a bad target);
+  // EX_PROTOCOL 76 (the server broke the protocol, or its certificate failed); EX_UNAVAILABLE 69
+  // ([SYS/PERM]); EX_IOERR 74 (local delivery or state failures that are not temporary). A run
+  // whose messages partly failed ends 75 (they are retried).
   int exit_code = 0;
 };
+
+// The POP4 folder options of an account, checked before connecting: each name passes
+// pop3::check_folder_name; move_to is not the folder being fetched (INBOX when folder is empty;
+// a message moved onto itself would be copied and then removed); move_to needs a policy that
+// removes something (--delete or --keep-days: with --keep nothing would ever be moved).
+// Errors: kInvalidInput naming the option.
+Status check_folder_options(const FetchAccount& account);
 
 // Progress while messages arrive: (messages done, messages to fetch, octets done).
 using ProgressFn = std::function<void(uint32_t, uint32_t, uint64_t)>;

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "pop3/client_session_folders.h"
+
 namespace poplar::fetch {
 namespace {
 
@@ -35,7 +37,23 @@ std::optional<std::string> xdg_base(const EnvLookup& env, const char* variable,
   return base;
 }
 
+// Octets of a folder name kept as they are in a state key (RFC 3986 unreserved, and "/" as the
+// hierarchy separator, as in RFC 5092's IMAP URLs); never white space or controls, which a
+// FetchState key must not hold.
+bool is_key_safe(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '~' || c == '-' || c == '/';
+}
+
 }  // namespace
+
+std::string fetch_state_key(const PopUrl& url, std::string_view folder) {
+  std::string key = to_string(url);
+  if (!folder.empty() && !pop3::is_inbox(folder)) {
+    key += "/" + percent_encode(folder, is_key_safe);
+  }
+  return key;
+}
 
 EnvLookup process_environment() {
   return [](const char* name) -> std::optional<std::string> {
@@ -52,13 +70,18 @@ std::string state_file_name(std::string_view canonical_url) {
 }
 
 Result<std::string> default_state_path(const PopUrl& url, const EnvLookup& env) {
+  return default_state_path(url, "", env);
+}
+
+Result<std::string> default_state_path(const PopUrl& url, std::string_view folder,
+                                       const EnvLookup& env) {
   std::optional<std::string> base = xdg_base(env, "XDG_STATE_HOME", "/.local/state");
   if (!base) {
     return Status::invalid_input(
         "cannot place the fetch state file: neither XDG_STATE_HOME nor HOME is an absolute "
         "path; name the file with --state");
   }
-  std::string name = state_file_name(to_string(url));
+  std::string name = state_file_name(fetch_state_key(url, folder));
   if (name.size() > kMaxNameLength) {
     return Status::invalid_input(
         "the account's URL is too long to name its fetch state file; name the file with --state");

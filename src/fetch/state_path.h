@@ -10,6 +10,11 @@
 // "pops%3A%2F%2Fbob@mail.example.org.state". Because '%' itself is encoded, distinct URLs
 // give distinct names. See docs/formats/fetch-state.md.
 //
+// A POP4 folder other than INBOX (--folder) has its own state: its key is the canonical URL
+// followed by "/" and the folder name %-encoded (fetch_state_key), the form of an IMAP URL's
+// mailbox (RFC 5092), so the file name differs too. INBOX keeps the plain URL, so state files
+// written before folders existed keep working unchanged.
+//
 // Must never: create anything (fetch/fetch_state.h creates missing directories).
 //
 // Thread-safety: pure functions; the environment is read through the given lookup.
@@ -31,12 +36,21 @@ using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
 // The process environment (getenv).
 EnvLookup process_environment();
 
-// The file-name-safe form of a canonical URL, without the ".state" suffix.
+// The key of an account's state (FetchState's header): the canonical URL, and for a folder that
+// is not INBOX (any case) "/" and the folder, every octet outside [A-Za-z0-9._~/-] as %XX:
+// "pops://bob@mail.example.org/Sent%20Items".
+std::string fetch_state_key(const PopUrl& url, std::string_view folder);
+
+// The file-name-safe form of a canonical URL (or a state key), without the ".state" suffix.
 std::string state_file_name(std::string_view canonical_url);
 
 // Errors: kInvalidInput when neither XDG_STATE_HOME (absolute) nor HOME (absolute) is set, or
 // when the file name would be longer than NAME_MAX allows (then --state must name the file).
 Result<std::string> default_state_path(const PopUrl& url,
+                                       const EnvLookup& env = process_environment());
+// The same for the state of one POP4 folder (its name from fetch_state_key); INBOX or empty:
+// the URL's own file.
+Result<std::string> default_state_path(const PopUrl& url, std::string_view folder,
                                        const EnvLookup& env = process_environment());
 
 // The account file read by `poplar fetch` without -c. Errors: kInvalidInput when neither

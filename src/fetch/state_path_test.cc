@@ -75,5 +75,31 @@ TEST(StatePathTest, AccountFileFollowsXdgConfigHome) {
   EXPECT_NE(none.status().message().find("-c"), std::string::npos);
 }
 
+TEST(StatePathTest, InboxKeepsTheUrlsOwnKeyAndFile) {
+  const PopUrl url = url_of("pops://bob@mail.example.org");
+  const auto env = fake_env({{"HOME", "/home/b"}});
+  for (std::string_view inbox : {"", "INBOX", "inbox"}) {
+    EXPECT_EQ(fetch_state_key(url, inbox), "pops://bob@mail.example.org");
+    auto path = default_state_path(url, inbox, env);
+    ASSERT_TRUE(path.is_ok());
+    EXPECT_EQ(*path, *default_state_path(url, env));
+  }
+}
+
+TEST(StatePathTest, EachFolderHasItsOwnKeyAndFile) {
+  const PopUrl url = url_of("pops://bob@mail.example.org");
+  const auto env = fake_env({{"HOME", "/home/b"}});
+  EXPECT_EQ(fetch_state_key(url, "Archive"), "pops://bob@mail.example.org/Archive");
+  EXPECT_EQ(fetch_state_key(url, "Sent Items"), "pops://bob@mail.example.org/Sent%20Items");
+  EXPECT_EQ(fetch_state_key(url, "Lists/a%b"), "pops://bob@mail.example.org/Lists/a%25b");
+  auto archive = default_state_path(url, "Archive", env);
+  ASSERT_TRUE(archive.is_ok());
+  EXPECT_EQ(*archive,
+            "/home/b/.local/state/poplar/fetch/pops%3A%2F%2Fbob@mail.example.org%2FArchive.state");
+  EXPECT_NE(*default_state_path(url, "archive", env), *archive);  // only INBOX ignores case
+  EXPECT_NE(*default_state_path(url, "Sent Items", env),
+            *default_state_path(url, "Sent_Items", env));
+}
+
 }  // namespace
 }  // namespace poplar::fetch

@@ -29,7 +29,8 @@ class FakePop3:
                  no_capa=False, capa_without_uidl=False, capa_extra=(), uidl_err=False,
                  extra_spaces=False, bare_lf=False, bare_ok=False, sasl=None,
                  sasl_go_ahead=False, pipelining=False, pipeline_race=False, pass_error=None,
-                 close_mid_retr=None, quit_err=False):
+                 close_mid_retr=None, quit_err=False, pop4=None, folders=None,
+                 lfld_lines=None):
         """messages: list of bytes, each with CRLF (or LF) line ends, not dot-stuffed.
 
         uidls: list of UIDL strings (default "uid-1", "uid-2", ...); two equal ones make the
@@ -49,6 +50,11 @@ class FakePop3:
         pass_error: the -ERR text (e.g. "[IN-USE] phone connected") that PASS and AUTH get.
         close_mid_retr: the message number whose RETR is cut off halfway (connection closed).
         quit_err: QUIT gets "-ERR" and no DELE is committed.
+        pop4: the abilities of a CAPA line "X-POP4 ..." (e.g. "FOLDERS FLAGS"); None: no such
+          line. With FOLDERS the POP4 folder commands (POP4.md) work: LFLD, SFLD, MOVE.
+        folders: {name: [messages]} beside INBOX (which is `messages`); their UIDLs are
+          "<name>-uid-1", ... (spaces in the name as "_"). MOVE copies at once and removes the original at QUIT, like DELE.
+        lfld_lines: LFLD's body lines as given (str), instead of the real folder list.
         """
         self.messages = [bytes(m) for m in messages]
         self.uidls = list(uidls) if uidls else ["uid-%d" % (i + 1) for i in range(len(messages))]
@@ -69,6 +75,14 @@ class FakePop3:
         self.pass_error = pass_error
         self.close_mid_retr = close_mid_retr
         self.quit_err = quit_err
+        self.pop4 = pop4
+        self.lfld_lines = lfld_lines
+        # POP4 folders other than INBOX: name -> [uidls, messages].
+        self.folders = {name: [["%s-uid-%d" % (name.replace(" ", "_"), i + 1)
+                                for i in range(len(msgs))],
+                               [bytes(m) for m in msgs]]
+                        for name, msgs in (folders or {}).items()}
+        self.moves = 0  # MOVE copies made (for fresh UIDLs in the target)
 
         self._lock = threading.Lock()
         self.commands = []     # every command line received, across connections
@@ -113,6 +127,20 @@ class FakePop3:
         with self._lock:
             return list(zip(self.uidls, self.messages))
 
+    def folder_contents(self, name):
+        """(uidl, bytes) of the messages in a POP4 folder (INBOX: remaining())."""
+        if name.upper() == "INBOX":
+            return self.remaining()
+        with self._lock:
+            uidls, messages = self.folders[name]
+            return list(zip(uidls, messages))
+
+    def box(self, name):
+        """The [uidls, messages] lists of a folder (INBOX included); the caller locks."""
+        if name.upper() == "INBOX":
+            return [self.uidls, self.messages]
+        return self.folders[name]
+
     # -- the server thread ----------------------------------------------------------------
     def _serve(self):
         while not self._stop.is_set():
@@ -148,6 +176,9 @@ class _Session:
         self.authed = False
         self.user_ok = False
         self.marked = set()  # message numbers marked deleted in this session
+        # POP4: the selected folder, and the marks of every folder touched (INBOX's is marked).
+        self.selected = "INBOX"
+        self.folder_marks = {"INBOX": self.marked}
 
     # Output: everything goes through line(), so bare_lf applies everywhere.
     def write(self, data):
@@ -200,7 +231,8 @@ class _Session:
 
     def listed(self):
         """(number, uidl, message) of messages not marked deleted in this session."""
-        return [(i + 1, u, m) for i, (u, m) in enumerate(zip(self.s.uidls, self.s.messages))
+        uidls, messages = self.s.box(self.selected)
+        return [(i + 1, u, m) for i, (u, m) in enumerate(zip(uidls, messages))
                 if i + 1 not in self.marked]
 
     @staticmethod
@@ -216,7 +248,7 @@ class _Session:
         if len(parts) != 2 or not parts[1].isdigit():
             return None
         n = int(parts[1])
-        if n < 1 or n > len(self.s.messages) or n in self.marked:
+        if n < 1 or n > len(self.s.box(self.selected)[1]) or n in self.marked:
             return None
         return n
 
@@ -228,6 +260,8 @@ class _Session:
             lines.append("PIPELINING")
         if self.s.sasl:
             lines.append("SASL " + " ".join(self.s.sasl))
+        if self.s.pop4 is not None:
+            lines.append(("X-POP4 " + self.s.pop4).strip())
         lines += self.s.capa_extra
         return lines
 
@@ -268,7 +302,7 @@ class _Session:
         return self.check_credentials(user, password)
 
     def retr(self, n):
-        message = self.s.messages[n - 1]
+        message = self.s.box(self.selected)[1][n - 1]
         wire = self.wire_form(message)
         status = self.ok("%d octets" % len(wire))
         if self.s.close_mid_retr == n:
@@ -282,7 +316,7 @@ class _Session:
             if nn is not None:
                 with self.s._lock:
                     self.s.races += 1
-                nwire = self.wire_form(self.s.messages[nn - 1])
+                nwire = self.wire_form(self.s.box(self.selected)[1][nn - 1])
                 return (status + wire + self.ok("%d octets" % len(nwire)) + b"." + CRLF +
                         nwire + b"." + CRLF)
             return status + wire + b"." + CRLF + self.err("no such message")
@@ -304,10 +338,12 @@ class _Session:
                 self.write(self.err("[SYS/TEMP] could not remove deleted messages"))
                 raise _Closed()
             with self.s._lock:
-                for n in sorted(self.marked, reverse=True):
-                    self.s.deleted.append(self.s.uidls[n - 1])
-                    del self.s.uidls[n - 1]
-                    del self.s.messages[n - 1]
+                for name, marked in self.folder_marks.items():
+                    uidls, messages = self.s.box(name)
+                    for n in sorted(marked, reverse=True):
+                        self.s.deleted.append(uidls[n - 1])
+                        del uidls[n - 1]
+                        del messages[n - 1]
             self.write(self.ok("bye"))
             raise _Closed()
         if not self.authed:
@@ -345,7 +381,83 @@ class _Session:
             return self.ok("marked")
         if verb == "NOOP":
             return self.ok()
+        if verb in ("LFLD", "SFLD", "MOVE") and "FOLDERS" in (self.s.pop4 or "").split():
+            return self.folder_command(verb, line)
         return self.err("unknown command")
+
+    # -- POP4 folders (POP4.md "Folder commands") -------------------------------------------
+    @staticmethod
+    def folder_arg(text):
+        """(folder name, rest of the line) from an atom or a quoted string, or None."""
+        if text.startswith('"'):
+            name, i = "", 1
+            while i < len(text):
+                c = text[i]
+                if c == '"':
+                    return name, text[i + 1:]
+                if c == "\\":
+                    if i + 1 >= len(text) or text[i + 1] not in '"\\':
+                        return None
+                    i += 1
+                    c = text[i]
+                name += c
+                i += 1
+            return None
+        name, _, rest = text.partition(" ")
+        if not name or any(c in name for c in '"\\*%'):
+            return None
+        return name, (" " + rest if rest else "")
+
+    @staticmethod
+    def folder_form(name):
+        if name and all(0x21 <= ord(c) < 0x7F and c not in '"\\*%' for c in name):
+            return name
+        return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    def known_folder(self, name):
+        return name.upper() == "INBOX" or name in self.s.folders
+
+    def folder_command(self, verb, line):
+        if verb == "LFLD":
+            if self.s.lfld_lines is not None:
+                lines = list(self.s.lfld_lines)
+            else:
+                lines = []
+                with self.s._lock:
+                    for name in ["INBOX"] + sorted(self.s.folders):
+                        marked = self.folder_marks.get(name, set())
+                        msgs = [m for i, m in enumerate(self.s.box(name)[1])
+                                if i + 1 not in marked]
+                        lines.append("%s %d %d" % (self.folder_form(name), len(msgs),
+                                                   sum(len(self.wire_form(m)) for m in msgs)))
+            return self.ok("%d folders" % len(lines)) + b"".join(
+                (("." + l) if l.startswith(".") else l).encode("latin-1") + CRLF
+                for l in lines) + b"." + CRLF
+        if verb == "SFLD":
+            parsed = self.folder_arg(line[5:])
+            if parsed is None or parsed[1] or not self.known_folder(parsed[0]):
+                return self.err("no such folder")
+            self.selected = "INBOX" if parsed[0].upper() == "INBOX" else parsed[0]
+            self.marked = self.folder_marks.setdefault(self.selected, set())
+            items = self.listed()
+            return self.ok("%d %d" % (len(items),
+                                      sum(len(self.wire_form(m)) for _, _, m in items)))
+        # MOVE n folder (one message number is all poplar fetch sends)
+        number, _, rest = line[5:].partition(" ")
+        n = self.number_arg("MOVE " + number)
+        parsed = self.folder_arg(rest)
+        if n is None or parsed is None or parsed[1]:
+            return self.err("bad message number or folder")
+        target = "INBOX" if parsed[0].upper() == "INBOX" else parsed[0]
+        if not self.known_folder(target) or target == self.selected:
+            return self.err("no such folder, or the selected one")
+        with self.s._lock:
+            self.s.moves += 1
+            uidls, messages = self.s.box(target)
+            uidls.append("moved-%d" % self.s.moves)
+            messages.append(self.s.box(self.selected)[1][n - 1])
+        self.marked.add(n)
+        return self.ok("1 moved")
 
     def run(self):
         self.write(self.ok("fake POP3 server ready"))
