@@ -82,8 +82,6 @@ void SessionCore::handle_cfld(const ParsedCommand&) { reply_err("CFLD is not bui
 void SessionCore::handle_dfld(const ParsedCommand&) { reply_err("DFLD is not built yet."); }
 void SessionCore::handle_renf(const ParsedCommand&) { reply_err("RENF is not built yet."); }
 void SessionCore::handle_movf(const ParsedCommand&) { reply_err("MOVF is not built yet."); }
-void SessionCore::handle_copy(const ParsedCommand&) { reply_err("COPY is not built yet."); }
-void SessionCore::handle_move(const ParsedCommand&) { reply_err("MOVE is not built yet."); }
 void SessionCore::handle_stor(const ParsedCommand&) { reply_err("STOR is not built yet."); }
 
 }  // namespace poplar::pop3
