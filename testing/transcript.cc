@@ -591,6 +591,12 @@ class Replay {
       config_.sasl_mechanisms = split_words(value, 64);
     } else if (key == "pop4") {
       return set_pop4(value);
+    } else if (key == "max_stor_octets") {
+      auto n = parse_u64(value);
+      if (!n) {
+        return false;
+      }
+      config_.max_stor_octets = *n;
     } else {
       return false;
     }

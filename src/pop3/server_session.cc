@@ -172,6 +172,9 @@ size_t SessionCore::buffer_footprint_octets() const {
   if (structure_cache_) {
     total += structure_cache_->octets;
   }
+  if (stor_) {
+    total += stor_->chunk.capacity();
+  }
   return total;
 }
 
@@ -223,7 +226,9 @@ ActionKind SessionCore::next_action() {
     LineSplitter::Next next = splitter_.next();
     if (next.kind == LineSplitter::Kind::kLine) {
       splitter_discarding_ = false;
-      if (sasl_reading()) {
+      if (stor_) {
+        process_stor_line(next.line);
+      } else if (sasl_reading()) {
         process_sasl_line(next.line);
       } else {
         process_line(next.line);
@@ -234,6 +239,10 @@ ActionKind SessionCore::next_action() {
       // RFC 2449 §4 / SPEC R2449-4-c: one -ERR for the whole line, then resync at its LF. An
       // AUTH exchange fails with it: the line was its response.
       splitter_discarding_ = true;
+      if (stor_) {
+        stor_line_too_long();  // a line of STOR's message: refused at its terminator
+        continue;
+      }
       user_accepted_ = false;
       end_sasl();
       reject_command("Line too long.");
@@ -409,6 +418,7 @@ void SessionCore::close(CloseReason reason) {
   close_reason_ = reason;
   producer_.reset();
   mechanism_.reset();
+  stor_.reset();  // a STOR cut off: its writer goes, and nothing of the message is stored
   splitter_.clear();
   structure_cache_.reset();
   // A worker may still be using these for an action in flight; the on_*() that reports it
@@ -446,6 +456,9 @@ void SessionCore::release_idle_memory() {
 }
 
 size_t SessionCore::line_limit() const {
+  if (stor_) {
+    return kMaxStorLineOctets;  // a message's lines, not commands
+  }
   if (state_ == SessionState::kAuthorization && !config_.sasl_mechanisms.empty()) {
     return std::max(config_.max_command_line_octets, config_.max_auth_line_octets);
   }

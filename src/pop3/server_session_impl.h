@@ -208,6 +208,23 @@ class SessionCore {
   // Makes `folder` the selected one (SFLD): parks the one selected before when it has marks or
   // is INBOX, closes it otherwise; recounts.
   void select_folder(OpenFolder* folder);
+  // server_handlers_folders.cc: INBOX's Folders, or nullptr with the -ERR queued (a backend
+  // without folders).
+  store::Folders* folders_or_reply();
+  // The open folder of that name (INBOX in any case, or an exact wire name), or nullptr.
+  OpenFolder* open_folder_named(std::string_view name);
+  // The one folder argument of SFLD, CFLD and DFLD, or nullopt with the command rejected.
+  std::optional<std::string> read_one_folder(const ParsedCommand& command);
+  // True when a folder other than INBOX open in this session is `name` or lies beneath it.
+  bool open_at_or_beneath(std::string_view name) const;
+  void log_folder_change(std::string_view event, std::string_view name);
+  // RENF (`target` is the new name) and MOVF (`under`: `target` is the new parent).
+  void rename_folder(const std::string& name, const std::string& target, bool under);
+  // STOR's data (POP4.md: dot-stuffed, ended by "." alone): each line un-stuffed and passed on
+  // as CRLF; the terminator finishes it with +OK uidl or the -ERR of a refusal.
+  void process_stor_line(std::string_view line);
+  void stor_line_too_long();
+  void finish_stor();
 
   // server_handlers_part.cc
   // The MIME structure of a message: the cached one, or scanned from the store now (and
@@ -284,6 +301,27 @@ class SessionCore {
   uint64_t live_count_ = 0;  // of the selected folder
   uint64_t live_octets_ = 0;
   uint64_t marked_for_update_ = 0;  // messages UPDATE removes, all folders (for the log)
+  // STOR: a line of the message may be this long (the splitter's limit while it is read). Far
+  // above RFC 5322's 998, and below kMaxBufferedInputOctets, so that one line too long is
+  // refused with -ERR at the terminator instead of ending the session as a flood.
+  static constexpr size_t kMaxStorLineOctets = 128 * 1024;
+  // Un-stuffed lines are handed to the store's writer in pieces of about this size.
+  static constexpr size_t kStorChunkOctets = 64 * 1024;
+  enum class StorRefusal { kNone, kTooBig, kLineTooLong, kWriteFailed };
+  // A STOR whose "+ send message" went out: the lines that follow are its message.
+  struct StorState {
+    std::string folder;
+    store::FolderMessageWriterPtr writer;  // nullptr once refused: read on, store nothing
+    std::string chunk;                     // CRLF lines not yet written
+    uint64_t octets = 0;                   // received so far, un-stuffed, CRLF counted
+    StorRefusal refusal = StorRefusal::kNone;
+    Status write_error;  // kWriteFailed: the writer's error, for the log
+  };
+  // Drops the writer (nothing is stored) and remembers the first reason.
+  void discard_stor(StorRefusal refusal, Status error);
+  void flush_stor_chunk();
+  std::optional<StorState> stor_;
+
   // PART: the structure of the message PART last named, so that a listing and the part
   // fetches that follow it scan the message once. One message, and only a structure of at
   // most kMaxCachedStructureOctets (server_handlers_part.cc): an idle session stays small.

@@ -66,6 +66,10 @@ struct SessionConfig {
   // list it (mime::Limits; over them PART answers -ERR [SYS/PERM] and RETR still works). They
   // also bound the structure a session holds. No config keys yet: mime/'s defaults.
   mime::Limits part_limits;
+  // STOR: the largest message a client may store, in octets as received (CRLF, un-stuffed);
+  // over it STOR reads on to the terminator and answers -ERR [SYS/PERM] ([limits]
+  // max_stor_octets).
+  uint64_t max_stor_octets = 50 * 1024 * 1024;
 
   // STLS offered on this connection (a "starttls" listener with TLS configured) while TLS is
   // not yet active and the session is in AUTHORIZATION (RFC 2595 §4).
