@@ -1,0 +1,96 @@
+"""Soak scenario "idle": many concurrent connections that only received their greeting,
+spread over loopback source addresses so the per-IP cap (50) holds unchanged. Records the
+server's VmRSS before, with all open and after they close (KiB per connection), checks that
+one more connection is refused at max_connections, and that a normal session works after.
+
+Thread-safety: one event loop. Must never: keep its connections beyond the scenario.
+"""
+
+import asyncio
+import time
+
+from soak_client import Pop3Conn, login_stat_quit, source_addresses
+from soak_report import Result
+from soak_server import SoakServer, raise_open_files_limit
+
+PER_ADDRESS = 45  # below [limits] max_connections_per_ip = 50
+
+
+async def run(binary, connections=10000, in_flight=256):
+    result = Result("idle")
+    raise_open_files_limit(connections + 1024)
+    addresses = source_addresses(-(-connections // PER_ADDRESS))
+    # max_connections = the connection count: all of them fit, one more must be refused.
+    # A long login timeout: the connections must not be closed while we measure.
+    server = SoakServer(binary, {"alice": "secret"},
+                        limits_extra="max_connections = %d\nlogin_timeout_s = 600" % connections)
+    server.start()
+    conns = []
+    try:
+        await asyncio.sleep(0.5)  # let start-up allocations settle before the baseline
+        rss_before, fds_before = server.rss_kib(), server.open_fds()
+        result.figure("server VmRSS before", "%d KiB (%d fds)" % (rss_before, fds_before))
+
+        gate = asyncio.Semaphore(in_flight)
+        failures = []
+
+        async def open_one(i):
+            async with gate:
+                try:
+                    conn = await Pop3Conn.open(server.port, addresses[i // PER_ADDRESS], 60)
+                    greeting = await conn.line(60)
+                except (OSError, EOFError, asyncio.TimeoutError) as e:
+                    failures.append("%s: %s" % (type(e).__name__, e))
+                    return
+                conns.append(conn)
+                if not greeting.startswith(b"+OK"):
+                    failures.append("greeting %r" % greeting[:100])
+
+        started = time.monotonic()
+        await asyncio.gather(*(open_one(i) for i in range(connections)))
+        took = time.monotonic() - started
+        result.figure("connections open", "%d of %d from %d addresses in %.1f s" % (
+            len(conns) - len(failures), connections, len(addresses), took))
+        if not result.check(not failures, "%d connections failed, first: %s" % (
+                len(failures), failures[:1])):
+            return result
+        await asyncio.sleep(1.0)
+        rss_open, fds_open = server.rss_kib(), server.open_fds()
+        per_conn = (rss_open - rss_before) / connections
+        result.figure("server VmRSS all open", "%d KiB (%d fds)" % (rss_open, fds_open))
+        result.figure("per connection", "%.1f KiB" % per_conn)
+
+        # One more, from an address of its own: over max_connections, so refused at once.
+        extra = await Pop3Conn.open(server.port, "127.0.0.251")
+        try:
+            reply = await extra.line(10)
+        except EOFError:
+            reply = b"(closed without a reply)"
+        extra.close()
+        result.figure("connection %d" % (connections + 1), reply.decode(errors="replace"))
+        result.check(reply.startswith(b"-ERR"), "connection over max_connections got %r" % reply)
+
+        for conn in conns:
+            conn.close()
+        conns = []
+        deadline = time.monotonic() + 60
+        while server.open_fds() > fds_before + 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)
+        rss_after = server.rss_kib()
+        result.figure("server VmRSS after close", "%d KiB (%d fds)" % (rss_after,
+                                                                       server.open_fds()))
+        result.check(server.open_fds() <= fds_before + 2,
+                     "server still holds %d fds (%d before)" % (server.open_fds(), fds_before))
+
+        try:
+            latency = await login_stat_quit(server.port, "alice", "secret", "127.0.0.1")
+            result.figure("normal session after", "ok in %.1f ms" % (latency * 1000))
+        except (AssertionError, OSError, EOFError, asyncio.TimeoutError) as e:
+            result.check(False, "normal session after the idle ones failed: %s" % e)
+        result.check(server.proc.poll() is None, "server exited")
+    finally:
+        for conn in conns:
+            conn.close()
+        server.cleanup()
+    return result
