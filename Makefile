@@ -4,7 +4,7 @@
 #   make fuzz   run every libFuzzer target for 10 minutes (developers)
 #   make bench  install Dovecot, build, compare Poplar with Dovecot; writes docs/benchmarks.md
 #               (BENCH_ARGS=--quick for a 2-minute smoke run)
-.PHONY: all deps build run test fuzz bench format clean
+.PHONY: all deps build run test fuzz bench soak format clean
 
 JOBS ?= $(shell nproc)
 
@@ -38,6 +38,11 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@scripts/bench $(BENCH_ARGS)
 	@scripts/bench-fetch --write docs/fetch-benchmark.md
+
+# The load and abuse soak (tests/soak/soak.py, docs/reliability.md): every scenario on loopback,
+# about 5 minutes (bounded under 10). SOAK_ARGS="--scenario idle" runs one.
+soak: build
+	@python3 tests/soak/soak.py --bin build/release/poplar --seconds 60 $(SOAK_ARGS)
 
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
