@@ -47,8 +47,9 @@ constexpr std::string_view kAuthKeys[] = {
 constexpr std::string_view kPop3Keys[] = {"expire", "login_delay_s", "client_workarounds",
                                           "utf8_headers"};
 constexpr std::string_view kMailKeys[] = {"location"};
-constexpr std::string_view kLimitsKeys[] = {"idle_timeout_s", "login_timeout_s", "max_connections",
-                                            "max_connections_per_ip", "max_bad_commands"};
+constexpr std::string_view kLimitsKeys[] = {"idle_timeout_s",   "login_timeout_s",
+                                            "max_connections",  "max_connections_per_ip",
+                                            "max_bad_commands", "max_stor_octets"};
 constexpr std::string_view kPop4Keys[] = {"enabled", "banner"};
 
 // SASL mechanisms Poplar knows (src/sasl/ lands later; the names are checked now so that a typo
@@ -341,6 +342,8 @@ class Parser : public TomlReader {
              limits.max_connections_per_ip);
     read_u32(t, "[limits]", "max_bad_commands", 1, "0 would drop a client at its first typo",
              limits.max_bad_commands);
+    read_u32(t, "[limits]", "max_stor_octets", 1, "0 would refuse every STOR",
+             limits.max_stor_octets);
   }
 
   void parse_pop4(const toml::table& t, Pop4Config& pop4) {

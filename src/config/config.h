@@ -71,6 +71,8 @@ struct LimitsConfig {
   uint32_t max_connections = 10000;
   uint32_t max_connections_per_ip = 50;
   uint32_t max_bad_commands = 20;
+  // POP4 STOR: the largest message a client may store (octets as sent, un-stuffed).
+  uint32_t max_stor_octets = 50 * 1024 * 1024;
 };
 
 struct Pop4Config {

@@ -60,6 +60,7 @@ TEST(ConfigTest, EmptyFileGivesDocumentedDefaults) {
   EXPECT_EQ(c.limits.max_connections, 10000u);
   EXPECT_EQ(c.limits.max_connections_per_ip, 50u);
   EXPECT_EQ(c.limits.max_bad_commands, 20u);
+  EXPECT_EQ(c.limits.max_stor_octets, 50u * 1024 * 1024);
   EXPECT_TRUE(c.pop4.enabled);
   EXPECT_FALSE(c.pop4.banner);
   EXPECT_EQ(c.source_path, kName);
@@ -110,6 +111,7 @@ login_timeout_s = 30
 max_connections = 500
 max_connections_per_ip = 5
 max_bad_commands = 3
+max_stor_octets = 1000000
 
 [pop4]
 enabled = false
@@ -145,6 +147,7 @@ banner = true
   EXPECT_EQ(c.limits.login_timeout_s, 30u);
   EXPECT_EQ(c.limits.max_connections, 500u);
   EXPECT_EQ(c.limits.max_connections_per_ip, 5u);
+  EXPECT_EQ(c.limits.max_stor_octets, 1000000u);
   EXPECT_EQ(c.limits.max_bad_commands, 3u);
   EXPECT_FALSE(c.pop4.enabled);
   EXPECT_TRUE(c.pop4.banner);

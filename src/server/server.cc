@@ -21,6 +21,7 @@ pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   s.max_auth_failures = config.auth.max_failures;
   s.max_bad_commands_after_login = config.limits.max_bad_commands;
   s.max_bad_commands_before_login = std::min<uint32_t>(config.limits.max_bad_commands, 10);
+  s.max_stor_octets = config.limits.max_stor_octets;
   const auto& w = config.pop3.client_workarounds;
   s.workaround_outlook_no_nuls = std::find(w.begin(), w.end(), "outlook-no-nuls") != w.end();
   s.workaround_oe_ns_eoh = std::find(w.begin(), w.end(), "oe-ns-eoh") != w.end();
