@@ -32,7 +32,7 @@ class SoakSmokeTest(unittest.TestCase):
 
     def test_idle_connections_then_a_normal_session(self):
         figures = self.run_scenario(scenario_idle.run(self.binary, connections=500))
-        self.assertIn("500 of 500", figures["connections open"])
+        self.assertIn("500 of 500", figures["round 2 connections open"])
         self.assertTrue(figures["connection 501"].startswith("-ERR [SYS/TEMP]"))
 
     def test_concurrent_sessions_without_protocol_errors(self):

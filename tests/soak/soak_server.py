@@ -6,6 +6,7 @@ Thread-safety: use from one thread. Must never: listen anywhere but 127.0.0.1 (t
 binds 127.0.0.1:0), or leave its server running (stop() / context manager).
 """
 
+import mmap
 import os
 import re
 import resource
@@ -49,6 +50,13 @@ class SoakServer(harness.PoplarServer):
         """Each stored message of `user` as RETR must deliver it (CRLF lines, unstuffed)."""
         return [harness.unstuffed_wire(m) for m in user_messages(user)]
 
+    def address_sanitized(self):
+        """True for an ASan build: its freed memory sits in a quarantine, so RSS figures
+        measure ASan rather than the server (LeakSanitizer checks for leaks at exit)."""
+        with open(harness.POPLAR_BIN, "rb") as f, \
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return data.find(b"__asan_init") >= 0
+
     # -- what the running process uses -----------------------------------------------------
     def rss_kib(self):
         with open("/proc/%d/status" % self.proc.pid) as f:
@@ -56,6 +64,12 @@ class SoakServer(harness.PoplarServer):
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])
         raise RuntimeError("no VmRSS for pid %d" % self.proc.pid)
+
+    def cpu_seconds(self):
+        """User + system CPU time the server has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def open_fds(self):
         return len(os.listdir("/proc/%d/fd" % self.proc.pid))
