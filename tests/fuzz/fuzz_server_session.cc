@@ -3,7 +3,9 @@
 // maildrop and a fake authenticator (alice/secret; SASL mechanisms and STLS offered), and every
 // action is carried out as the network driver would, until the session closes. Checks: no crash, no
 // sanitizer report, the session always ends, every reply's first line fits in 512 octets (RFC 2449
-// §4), and nothing is deleted unless the input contained QUIT.
+// §4), and nothing is deleted unless the input contained QUIT. When the first octet has bit 16
+// set, the POP4 abilities are on and the maildrop is a MemoryStore's, with folders (Work,
+// Work/2024, "Sent Items" holding a message): LFLD, SFLD, CFLD, ..., STOR and its data lines.
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -12,6 +14,7 @@
 
 #include "base/log.h"
 #include "pop3/server_session.h"
+#include "store/memory/memory_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_maildrop.h"
 #include "testing/fake_random.h"
@@ -19,6 +22,26 @@
 namespace {
 
 using poplar::pop3::ActionKind;
+
+// The same messages in a MemoryStore, with folders to select, rename and store into.
+std::unique_ptr<poplar::store::memory::MemoryStore> make_folder_store(
+    const poplar::testing::FakeMaildropData& data) {
+  auto store = std::make_unique<poplar::store::memory::MemoryStore>();
+  for (const auto& message : data.messages) {
+    (void)store->add_message_with_uidl("alice", message.uidl, message.content);
+  }
+  auto drop = store->open_maildrop("alice");
+  if (drop.is_ok()) {
+    poplar::store::Folders* folders = (*drop)->folders();
+    (void)folders->create("Work/2024");
+    (void)folders->create("Sent Items");
+    if (auto writer = folders->begin_store("Sent Items", {}); writer.is_ok()) {
+      (void)(*writer)->write("Subject: sent\r\n\r\n.dot\r\n");
+      (void)(*writer)->commit();
+    }
+  }
+  return store;
+}
 
 std::shared_ptr<poplar::testing::FakeMaildropData> make_maildrop() {
   auto data = std::make_shared<poplar::testing::FakeMaildropData>();
@@ -38,8 +61,10 @@ std::shared_ptr<poplar::testing::FakeMaildropData> make_maildrop() {
 }
 
 // Drives the session until it wants input or closes. Returns false once closed.
+// `folder_store`: when set, the maildrop comes from it (POP4 folders) instead of `data`.
 bool drive(poplar::pop3::ServerSession& session,
-           const std::shared_ptr<poplar::testing::FakeMaildropData>& data, std::string& out) {
+           const std::shared_ptr<poplar::testing::FakeMaildropData>& data,
+           poplar::store::memory::MemoryStore* folder_store, std::string& out) {
   for (int steps = 0; steps < 1000000; ++steps) {
     switch (session.next_action()) {
       case ActionKind::kRead:
@@ -80,8 +105,12 @@ bool drive(poplar::pop3::ServerSession& session,
         break;
       }
       case ActionKind::kOpenMaildrop:
-        session.on_maildrop_opened(
-            poplar::store::MaildropPtr(std::make_unique<poplar::testing::FakeMaildrop>(data)));
+        if (folder_store != nullptr) {
+          session.on_maildrop_opened(folder_store->open_maildrop("alice"));
+        } else {
+          session.on_maildrop_opened(
+              poplar::store::MaildropPtr(std::make_unique<poplar::testing::FakeMaildrop>(data)));
+        }
         break;
       case ActionKind::kCommitUpdate:
         session.on_update_committed(session.run_update());
@@ -139,22 +168,28 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   config.sasl_mechanisms = {"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"};
   config.hostname = "fuzz.example.org";
   auto data = make_maildrop();
+  std::unique_ptr<poplar::store::memory::MemoryStore> folder_store;
+  if (size > 0 && (bytes[0] & 16)) {
+    config.pop4.folders = config.pop4.flags = config.pop4.parts = true;
+    config.max_stor_octets = 1000;
+    folder_store = make_folder_store(*data);
+  }
   std::string out;
   {
     poplar::pop3::ServerSession session(config, clock, random, "192.0.2.1");
     session.start();
-    bool open = drive(session, data, out);
+    bool open = drive(session, data, folder_store.get(), out);
     size_t pos = 0;
     while (open && pos < input.size()) {
       // Piece sizes taken from the input: 1..16 octets, so splits land everywhere.
       size_t piece = 1 + (static_cast<unsigned char>(input[pos]) % 16);
       session.receive(input.substr(pos, piece));
       pos += piece;
-      open = drive(session, data, out);
+      open = drive(session, data, folder_store.get(), out);
     }
     if (open) {
       session.on_eof();
-      if (drive(session, data, out)) {
+      if (drive(session, data, folder_store.get(), out)) {
         std::abort();  // after EOF a session must close, not wait for input
       }
     }
@@ -169,6 +204,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* bytes, size_t size) {
   }
   if (!data->commits.empty() && !quit_seen) {
     std::abort();  // a deletion without QUIT
+  }
+  if (folder_store != nullptr && !quit_seen &&
+      folder_store->uidls("alice").size() < data->messages.size()) {
+    std::abort();  // an INBOX message gone without QUIT (COPY and STOR only add)
   }
   return 0;
 }
