@@ -581,7 +581,8 @@ Status check_folder_options(const FetchAccount& account) {
   if (account.policy.keep == FetchPolicy::Keep::kKeep && !account.list_folders) {
     return Status::invalid_input(option +
                                  ": messages are moved instead of deleted, and --keep deletes "
-                                 "nothing; add --delete or --keep-days N");
+                                 "nothing; add --delete or --keep-days N (in an account file: "
+                                 "keep = false or keep_days)");
   }
   return Status::ok();
 }
