@@ -350,6 +350,7 @@ TEST_F(ServerFlagsTest, FlagErrorsChangeNothing) {
        "-ERR Invalid message set: numbers are 1 to 4294967295, as n, n:m or n,m."},
       {"FLAG", "-ERR Missing message set."},
       {"FLAG 1", "-ERR Missing flag change (+flag or -flag)."},
+      {"FLAG 1  +\\Seen", "-ERR Arguments are separated by a single space."},
       {"FLAG 1 +$Junk +\\Recent", "-ERR Not a flag that can be stored: \\Recent."},
       {"FLAG 1 \\Seen", "-ERR A flag change starts with + or -: \\Seen."},
       {"FLAG 1 +$Junk  +\\Seen", "-ERR Arguments are separated by a single space."},
@@ -409,10 +410,15 @@ TEST_F(ServerFlagsTest, AKeywordTheStoreCannotHoldIsRefusedAtOnce) {
   EXPECT_EQ(send("FLGS\r\n"), before);  // nothing changed
   // Keywords the folder has or will have cost nothing; removing and system flags always work.
   EXPECT_EQ(send("FLAG 3 +K1 +$label1 +\\Seen -k2\r\n"), "+OK Flags changed.\r\n");
+  // A pending set the command replaces does not count: k13 leaves message 1, k26 takes its place.
+  EXPECT_EQ(send("FLAG 1 -k13 +k26\r\n"), "+OK Flags changed.\r\n");
+  EXPECT_EQ(send("FLAG 3 +k27\r\n"),
+            "-ERR [SYS/PERM] This folder cannot hold more than 26 different keywords.\r\n");
   EXPECT_NE(logged("folder-command-failed"), true);  // the client's mistake: no log line
   quit();
   EXPECT_EQ(stored("INBOX", "u3")->keywords(), (std::vector<std::string>{"$Label1", "K1"}));
   EXPECT_EQ(stored("INBOX", "u1")->keywords().size(), 13u);
+  EXPECT_TRUE(stored("INBOX", "u1")->has_keyword("k26"));
 }
 
 TEST_F(ServerFlagsTest, RsetUndoesFlagAndMoveMarksButNotTheCopies) {

@@ -88,7 +88,7 @@ void SessionCore::handle_copy(const ParsedCommand& command) {
     const Operation operation =
         status.code() == ErrorCode::kNotFound ? Operation::kReadMessage : Operation::kFolder;
     WireError error = map_error(status.code(), operation);
-    if (error.code != ResponseCode::kNone) {
+    if (!error.text.empty() && error.code != ResponseCode::kNone) {  // system trouble
       log::warning("folder-command-failed")
           .kv("user", log_user())
           .kv("rip", remote_ip_)

@@ -15,6 +15,7 @@
 //
 // Must never: change a stored flag before QUIT, or change anything when a command fails.
 // Thread-safety: not thread-safe; part of SessionCore.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <set>
@@ -118,14 +119,16 @@ void SessionCore::handle_flag(const ParsedCommand& command) {
     reject_command(set.status().message());
     return;
   }
+  if (args.at_end()) {
+    reject_command("Missing flag change (+flag or -flag).");
+    return;
+  }
   std::vector<store::FlagEdit> edits;
   bool adds_keyword = false;
   do {
     Result<std::string_view> word = args.word();
     if (!word.is_ok()) {
-      reject_command(word.status().code() == ErrorCode::kInvalidInput && edits.empty()
-                         ? std::string_view("Missing flag change (+flag or -flag).")
-                         : std::string_view(word.status().message()));
+      reject_command(word.status().message());
       return;
     }
     Result<store::FlagEdit> edit = store::parse_flag_edit(*word);
@@ -155,9 +158,14 @@ void SessionCore::handle_flag(const ParsedCommand& command) {
   if (adds_keyword) {
     // Every keyword UPDATE would give this folder's messages, the pending ones of other
     // messages included: they have no place in the store yet either.
+    // A pending set this FLAG replaces does not count, nor one of a message marked deleted
+    // (UPDATE removes it instead).
     std::set<std::string> keywords;
     for (const auto& [index, flags] : selected_->flag_changes) {
-      keywords.insert(flags.keywords().begin(), flags.keywords().end());
+      if (!deleted()[index] &&
+          !std::binary_search(indexes->begin(), indexes->end(), MessageIndex{index})) {
+        keywords.insert(flags.keywords().begin(), flags.keywords().end());
+      }
     }
     for (const auto& [index, flags] : updated) {
       keywords.insert(flags.keywords().begin(), flags.keywords().end());
