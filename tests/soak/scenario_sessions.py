@@ -89,7 +89,11 @@ async def run(binary, sessions=2000, seconds=60.0):
                 if latency is not None:
                     latencies.append(latency)
                 else:
-                    await asyncio.sleep(random.uniform(0.02, 0.1))
+                    # [IN-USE]: wait for the partner's QUIT, as a client told the maildrop is
+                    # busy would, rather than turn the pair into a retry loop.
+                    while holders[users[i]] > 0 and time.monotonic() < deadline:
+                        await asyncio.sleep(0.05)
+                    await asyncio.sleep(random.uniform(0.0, 0.05))
             except (AssertionError, OSError, EOFError, asyncio.TimeoutError) as e:
                 errors.append("%s: %s" % (type(e).__name__, e))
                 await asyncio.sleep(0.1)
