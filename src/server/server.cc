@@ -27,8 +27,9 @@ pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   s.workaround_oe_ns_eoh = std::find(w.begin(), w.end(), "oe-ns-eoh") != w.end();
   s.refuse_utf8_headers = config.pop3.refuse_utf8_headers;
   s.pop4_banner = config.pop4.enabled && config.pop4.banner;
-  // [pop4] enabled turns on every POP4 ability that is built (docs/pop4.md): PARTS for now.
+  // [pop4] enabled turns on every POP4 ability that is built (docs/pop4.md).
   s.pop4.parts = config.pop4.enabled;
+  s.pop4.flags = config.pop4.enabled;
   return s;
 }
 
