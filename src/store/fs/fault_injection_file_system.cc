@@ -214,6 +214,8 @@ std::string_view FaultInjectionFileSystem::op_name(Op op) {
       return "read_at";
     case Op::kLockFileRange:
       return "lock_file_range";
+    case Op::kRemoveDirectory:
+      return "remove_directory";
   }
   return "unknown";
 }
@@ -328,6 +330,11 @@ Status FaultInjectionFileSystem::rename(const std::string& from, const std::stri
 
 Status FaultInjectionFileSystem::unlink(const std::string& path) {
   return guarded(*this, Op::kUnlink, path, [&] { return FileSystemWrapper::unlink(path); });
+}
+
+Status FaultInjectionFileSystem::remove_directory(const std::string& path) {
+  return guarded(*this, Op::kRemoveDirectory, path,
+                 [&] { return FileSystemWrapper::remove_directory(path); });
 }
 
 Result<bool> FaultInjectionFileSystem::make_directory(const std::string& path, uint32_t mode) {

@@ -45,6 +45,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
     kTruncate,       // AppendableFile::truncate
     kReadAt,         // AppendableFile::read_at
     kLockFileRange,  // AppendableFile::lock
+    kRemoveDirectory,
   };
   struct Record {
     uint64_t number;  // 1-based
@@ -81,6 +82,7 @@ class FaultInjectionFileSystem : public FileSystemWrapper {
   Status link_file(const std::string& from, const std::string& to) override;
   Status rename(const std::string& from, const std::string& to) override;
   Status unlink(const std::string& path) override;
+  Status remove_directory(const std::string& path) override;
   Result<bool> make_directory(const std::string& path, uint32_t mode) override;
   Status sync_directory(const std::string& path) override;
   Result<FileLockPtr> lock_file(const std::string& path) override;

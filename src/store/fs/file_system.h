@@ -270,6 +270,11 @@ class FileSystem {
   // unlink(2). Errors: kNotFound (already gone), kPermission, kTemporary.
   virtual Status unlink(const std::string& path) = 0;
 
+  // rmdir(2): removes an empty directory and never anything else (never recursive; a directory
+  // that is not empty stays as it is). Errors: kNotFound (no such directory; ENOTDIR too),
+  // kPermission, kTemporary (ENOTEMPTY, EBUSY, EIO and everything else).
+  virtual Status remove_directory(const std::string& path) = 0;
+
   // mkdir(2). Returns true when it created the directory, false when something already existed
   // at path (EEXIST: the caller finds out what it is when it uses it).
   // Errors: kNotFound (no parent), kPermission, kTemporary.

@@ -48,6 +48,9 @@ class FileSystemWrapper : public FileSystem {
     return target_.rename(from, to);
   }
   Status unlink(const std::string& path) override { return target_.unlink(path); }
+  Status remove_directory(const std::string& path) override {
+    return target_.remove_directory(path);
+  }
   Result<bool> make_directory(const std::string& path, uint32_t mode) override {
     return target_.make_directory(path, mode);
   }

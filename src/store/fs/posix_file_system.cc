@@ -505,6 +505,13 @@ class PosixFileSystem final : public FileSystem {
     return Status::ok();
   }
 
+  Status remove_directory(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) {
+      return Status::from_errno(errno, "rmdir " + path);
+    }
+    return Status::ok();
+  }
+
   Result<bool> make_directory(const std::string& path, uint32_t mode) override {
     if (::mkdir(path.c_str(), static_cast<mode_t>(mode)) != 0) {
       if (errno == EEXIST) {

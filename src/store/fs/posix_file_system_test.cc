@@ -237,6 +237,18 @@ TEST_F(PosixFileSystemTest, MakeDirectoryReportsWhetherItCreated) {
   EXPECT_EQ(fs_.make_directory(path("no/parent"), 0700).status().code(), ErrorCode::kNotFound);
 }
 
+TEST_F(PosixFileSystemTest, RemoveDirectoryRemovesOnlyEmptyDirectories) {
+  ASSERT_TRUE(fs_.make_directory(path("full"), 0700).is_ok());
+  ASSERT_TRUE(fs_.make_directory(path("empty"), 0700).is_ok());
+  ASSERT_TRUE(fs_.create_file(path("full/f"), 0600).is_ok());
+  EXPECT_EQ(fs_.remove_directory(path("full")).code(), ErrorCode::kTemporary);  // ENOTEMPTY
+  EXPECT_TRUE(fs_.stat(path("full/f")).is_ok());
+  EXPECT_EQ(fs_.remove_directory(path("full/f")).code(), ErrorCode::kNotFound);  // ENOTDIR
+  EXPECT_TRUE(fs_.remove_directory(path("empty")).is_ok());
+  EXPECT_EQ(fs_.stat(path("empty")).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(fs_.remove_directory(path("empty")).code(), ErrorCode::kNotFound);
+}
+
 TEST_F(PosixFileSystemTest, LockConflictsWithinOneProcessAndIsReleasedOnDestruction) {
   Result<FileLockPtr> first = fs_.lock_file(path("lock"));
   ASSERT_TRUE(first.is_ok());

@@ -90,11 +90,21 @@ Result<CopiedMessage> copy_message_file(fs::FileSystem& fs, const std::string& s
                          given.find_first_of(std::string_view("/:\0", 3)) != std::string::npos)) {
     return Status::invalid_input("copy: not a valid Maildir base name");
   }
-  const std::string info(name.substr(base_name(name).size()));  // ":2,<flags>" or ""
+  std::string info(name.substr(base_name(name).size()));  // ":2,<flags>" or ""
   const std::string_view source_dir = parent_component(source_path);
-  const std::string sub = source_dir == "new" || source_dir == "cur" ? std::string(source_dir)
-                          : info.empty()                             ? std::string("new")
-                                                                     : std::string("cur");
+  std::string sub = source_dir == "new" || source_dir == "cur" ? std::string(source_dir)
+                    : info.empty()                             ? std::string("new")
+                                                               : std::string("cur");
+  if (options.info_letters.has_value()) {
+    // Exactly the caller's flags: a message without any is a new one, as delivered.
+    for (char c : *options.info_letters) {
+      if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+        return Status::invalid_input("copy: info letters must be letters");
+      }
+    }
+    info = options.info_letters->empty() ? std::string() : ":2," + *options.info_letters;
+    sub = info.empty() ? "new" : "cur";
+  }
   Result<fs::FileInfo> source = fs.stat(source_path);
   if (!source.is_ok()) {
     return source.status();

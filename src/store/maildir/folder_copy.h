@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "base/result.h"
@@ -33,6 +34,12 @@ struct CopyOptions {
   // is taken to have succeeded and nothing is done; a different file there is kInUse.
   // It must be a valid Maildir base name (no '/', no ':', not starting with '.').
   std::string base_name{};
+  // POP4 COPY: the flags the copy is to have, as info letters (info_flags.h; only 'A'-'Z' and
+  // 'a'-'z', keywords already registered in the TARGET's keywords file by the caller). With a
+  // value, the copy gets exactly these: "" puts it in new/ without info, letters put it in
+  // cur/ as "<base>:2,<letters>", whatever the source's info and directory were. Without a
+  // value the copy keeps the source's info part and subdirectory.
+  std::optional<std::string> info_letters{};
 };
 
 struct CopiedMessage {
@@ -46,9 +53,10 @@ struct CopiedMessage {
 // "<secs>.M<usecs>P<pid>C<n>.<host>,S=<octets>[,W=<n>]" (W= carried over when the source name
 // has it: the content is the same, so is its size on the wire); then new/ or cur/ of the target
 // is fsynced before the call returns OK.
-// Errors: kInvalidInput (a bad base_name), kNotFound (no source, or the target lacks the
-// subdirectory), kPermanent (the source is not a regular file), kInUse (base_name is taken by
-// another file), kPermission, kTemporary (ENOSPC, EIO; nothing new is left in new/ or cur/).
+// Errors: kInvalidInput (a bad base_name or info_letters), kNotFound (no source, or the target
+// lacks the subdirectory), kPermanent (the source is not a regular file), kInUse (base_name is
+// taken by another file), kPermission, kTemporary (ENOSPC, EIO; nothing new is left in new/ or
+// cur/).
 Result<CopiedMessage> copy_message_file(fs::FileSystem& fs, const std::string& source_path,
                                         const std::string& target_root,
                                         const CopyOptions& options = {});

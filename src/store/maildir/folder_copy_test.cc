@@ -96,6 +96,36 @@ TEST_F(FolderCopyTest, LinksWithFlagsSubdirectoryAndSizes) {
   EXPECT_NE(again->base, copied->base);
 }
 
+TEST_F(FolderCopyTest, InfoLettersGiveTheCopyExactlyThoseFlags) {
+  const stdfs::path source =
+      inbox_.path() / inbox_.add({.bytes = std::string(kBody), .in_cur = true, .flags = "RSx"});
+  CopyOptions flagged = options();
+  flagged.info_letters = "Fa";
+  Result<CopiedMessage> copied =
+      copy_message_file(fs::posix_file_system(), source.string(), folder_.path().string(), flagged);
+  ASSERT_TRUE(copied.is_ok()) << copied.status().to_string();
+  EXPECT_TRUE(copied->path.starts_with("cur/")) << copied->path;
+  EXPECT_TRUE(copied->path.ends_with(":2,Fa")) << copied->path;
+  // No flags: a new message, as delivered, even from cur/.
+  CopyOptions none = options();
+  none.info_letters = "";
+  NoLinkFileSystem no_links(fs::posix_file_system());
+  Result<CopiedMessage> plain =
+      copy_message_file(no_links, source.string(), folder_.path().string(), none);
+  ASSERT_TRUE(plain.is_ok()) << plain.status().to_string();
+  EXPECT_TRUE(plain->path.starts_with("new/")) << plain->path;
+  EXPECT_EQ(plain->path.find(':'), std::string::npos);
+  EXPECT_EQ(read_file(folder_.path() / plain->path), kBody);
+  EXPECT_TRUE(stdfs::exists(source));  // the source keeps its name
+  CopyOptions bad = options();
+  bad.info_letters = "S/x";
+  EXPECT_EQ(
+      copy_message_file(fs::posix_file_system(), source.string(), folder_.path().string(), bad)
+          .status()
+          .code(),
+      ErrorCode::kInvalidInput);
+}
+
 TEST_F(FolderCopyTest, CopiesThroughTmpWhereThereAreNoLinks) {
   NoLinkFileSystem no_links(fs::posix_file_system());
   const stdfs::path source =

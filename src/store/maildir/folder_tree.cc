@@ -41,8 +41,7 @@ size_t count_levels(std::string_view directory) {
 
 }  // namespace
 
-FolderTree::FolderTree(fs::FileSystem& fs, DirectoryRemover& remover, std::string root)
-    : fs_(fs), remover_(remover), root_(std::move(root)) {}
+FolderTree::FolderTree(fs::FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
 
 std::string FolderTree::join(std::string_view directory) const {
   std::string path = root_;
@@ -131,9 +130,9 @@ Status FolderTree::dismantle(const std::string& path) {
         note(fs_.unlink(child + "/" + std::string(inner.name(j))));
       }
     }
-    note(remover_.remove_directory(child));
+    note(fs_.remove_directory(child));
   }
-  note(remover_.remove_directory(path));
+  note(fs_.remove_directory(path));
   return first_error;
 }
 
@@ -283,7 +282,7 @@ Status FolderTree::remove(std::string_view wire_name) {
     return trash.status();
   }
   if (Status moved = fs_.rename(path, *trash); !moved.is_ok()) {
-    (void)remover_.remove_directory(*trash);
+    (void)fs_.remove_directory(*trash);
     return moved;
   }
   Result<bool> late = holds_messages(*trash);

@@ -18,7 +18,7 @@
 //
 // Must never: delete a message (DFLD refuses a folder that holds one, even one delivered while
 // it deletes); touch anything outside the root; follow a name out of it (names are validated by
-// folder_name.h); make OS calls except through fs::FileSystem and the DirectoryRemover.
+// folder_name.h); make OS calls except through fs::FileSystem.
 //
 // Thread-safety: one FolderTree is used by one thread at a time (the session's); it keeps no
 // state but its configuration, so trees of different users are independent.
@@ -32,7 +32,6 @@
 #include "base/result.h"
 #include "store/fs/file_system.h"
 #include "store/maildir/folder_name.h"
-#include "store/maildir/folder_rmdir.h"
 #include "store/maildrop.h"
 
 namespace poplar::store::maildir {
@@ -53,9 +52,9 @@ struct FolderSummary {
 
 class FolderTree {
  public:
-  // `root` is the user's Maildir (INBOX), without a trailing '/'. Both seams must outlive the
-  // tree; production passes fs::posix_file_system() and posix_directory_remover().
-  FolderTree(fs::FileSystem& fs, DirectoryRemover& remover, std::string root);
+  // `root` is the user's Maildir (INBOX), without a trailing '/'. `fs` must outlive the tree;
+  // production passes fs::posix_file_system().
+  FolderTree(fs::FileSystem& fs, std::string root);
 
   // Every folder: INBOX first, then the directories ".…" of the root that hold a folder, by
   // wire name (bytewise, which is code point order for UTF-8). A directory whose name is not
@@ -105,7 +104,6 @@ class FolderTree {
   Result<std::vector<std::string>> subtree(const std::string& directory);
 
   fs::FileSystem& fs_;
-  DirectoryRemover& remover_;
   std::string root_;
   uint64_t staging_counter_ = 0;
 };

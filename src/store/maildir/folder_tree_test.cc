@@ -25,29 +25,13 @@ namespace {
 namespace stdfs = std::filesystem;
 using Op = fs::FaultInjectionFileSystem::Op;
 
-// rmdir through the fault injector's numbering (as an unlink), so that a test can fail it too.
-class CountedRemover final : public DirectoryRemover {
- public:
-  explicit CountedRemover(fs::FaultInjectionFileSystem& faults) : faults_(faults) {}
-  Status remove_directory(const std::string& path) override {
-    if (Status injected = faults_.begin(Op::kUnlink, path); !injected.is_ok()) {
-      return injected;
-    }
-    return posix_directory_remover().remove_directory(path);
-  }
-
- private:
-  fs::FaultInjectionFileSystem& faults_;
-};
-
 class FolderTreeTest : public ::testing::Test {
  protected:
   FolderTreeTest()
       : root_(dir_.path() / "Maildir"),
         inbox_(root_),
         faults_(fs::posix_file_system()),
-        remover_(faults_),
-        tree_(faults_, remover_, root_.string()) {}
+        tree_(faults_, root_.string()) {}
 
   std::vector<std::string> names() {
     Result<std::vector<FolderEntry>> listed = tree_.list();
@@ -93,7 +77,6 @@ class FolderTreeTest : public ::testing::Test {
   stdfs::path root_;
   testing::MaildirBuilder inbox_;
   fs::FaultInjectionFileSystem faults_;
-  CountedRemover remover_;
   FolderTree tree_;
 };
 

@@ -41,6 +41,7 @@
 #include "store/maildir/index_file.h"
 #include "store/maildir/info_flags.h"
 #include "store/maildir/keywords_file.h"
+#include "store/maildir/maildir_folders.h"
 #include "store/maildir/maildir_store.h"
 #include "store/maildir/uidl.h"
 
@@ -160,13 +161,28 @@ struct MaildirMaildrop::Candidate {
   SizeSource source;
 };
 
-Result<MaildropPtr> MaildirMaildrop::open(fs::FileSystem& fs, std::string root) {
-  std::unique_ptr<MaildirMaildrop> drop(new MaildirMaildrop(fs, std::move(root)));
+Result<MaildropPtr> MaildirMaildrop::open(fs::FileSystem& fs, std::string root, Kind kind) {
+  std::unique_ptr<MaildirMaildrop> drop(new MaildirMaildrop(fs, std::move(root), kind));
   Status status = drop->lock_and_load();
   if (!status.is_ok()) {
     return status;  // `drop` dies here and releases the lock
   }
   return MaildropPtr(std::move(drop));
+}
+
+MaildirMaildrop::MaildirMaildrop(fs::FileSystem& fs, std::string root, Kind kind)
+    : fs_(fs), root_(std::move(root)), kind_(kind) {}
+
+MaildirMaildrop::~MaildirMaildrop() = default;
+
+Folders* MaildirMaildrop::folders() {
+  if (kind_ != Kind::kInbox) {
+    return nullptr;
+  }
+  if (!folders_) {
+    folders_ = std::make_unique<MaildirFolders>(fs_, root_);
+  }
+  return folders_.get();
 }
 
 std::string MaildirMaildrop::subdir_path(Subdir dir) const {
@@ -794,6 +810,29 @@ Result<MessageReaderPtr> MaildirMaildrop::open_message(size_t index) {
     return file.status();
   }
   return MessageReaderPtr(std::make_unique<FileMessageReader>(std::move(file).value()));
+}
+
+Result<std::string> MaildirMaildrop::message_path(size_t index) {
+  if (index >= slots_.size()) {
+    return Status::invalid_input("message index out of range");
+  }
+  if (slots_[index].removed) {
+    return Status::not_found(root_ + ": message was removed");
+  }
+  Result<fs::FileInfo> info = fs_.stat(path_of(slots_[index]));
+  if (info.status().code() == ErrorCode::kNotFound) {
+    Relocator relocator(*this);
+    Result<bool> moved = find_moved(relocator, index);
+    if (!moved.is_ok()) {
+      return moved.status();
+    }
+    if (!*moved) {
+      return Status::not_found(path_of(slots_[index]) + ": message vanished");
+    }
+  } else if (!info.is_ok()) {
+    return info.status();
+  }
+  return path_of(slots_[index]);
 }
 
 Status MaildirMaildrop::commit_update(std::span<const size_t> deletions) {

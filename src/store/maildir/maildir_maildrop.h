@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,12 +41,20 @@
 
 namespace poplar::store::maildir {
 
+class MaildirFolders;
+
 class MaildirMaildrop final : public Maildrop {
  public:
+  // What the Maildir is to the session: a user's INBOX (the Maildir root; folders() is its
+  // Maildir++ tree, maildir_folders.h) or one folder of that tree (Folders::open(); folders()
+  // is nullptr).
+  enum class Kind { kInbox, kFolder };
+
   // Creates the Maildir if missing, locks it and takes the snapshot. `root` has no trailing
   // slash. Errors: see MaildirStore::open_maildrop.
-  static Result<MaildropPtr> open(fs::FileSystem& fs, std::string root);
+  static Result<MaildropPtr> open(fs::FileSystem& fs, std::string root, Kind kind = Kind::kInbox);
 
+  ~MaildirMaildrop() override;
   MaildirMaildrop(const MaildirMaildrop&) = delete;
   MaildirMaildrop& operator=(const MaildirMaildrop&) = delete;
 
@@ -58,6 +67,14 @@ class MaildirMaildrop final : public Maildrop {
                        std::span<const FlagChange> changes) override;
   // From the name's info letters; the keywords file is read on the first keyword letter.
   MessageFlags flags(size_t index) const override;
+  // The INBOX's folder tree, made on first use (nothing is read before a POP4 command asks).
+  Folders* folders() override;
+
+  // The path of message `index`'s file as it is named now (found again when its name changed
+  // since the snapshot), for Folders::copy_message to link. Errors: kInvalidInput (index out of
+  // range), kNotFound (removed, or no file with its base name is left), kPermission,
+  // kTemporary.
+  Result<std::string> message_path(size_t index);
   // Reads the keywords file afresh (a copy into this folder may have given out letters since)
   // and gives the missing keywords letters in a scratch table, as commit_update() would.
   Status check_keywords_fit(std::span<const std::string> keywords) const override;
@@ -92,7 +109,7 @@ class MaildirMaildrop final : public Maildrop {
     uint64_t size_octets = 0;
   };
 
-  MaildirMaildrop(fs::FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
+  MaildirMaildrop(fs::FileSystem& fs, std::string root, Kind kind);
 
   // The steps of open(), in order. create_if_missing() runs only when the lock file could
   // not be opened for want of its directory (ENOENT).
@@ -151,7 +168,10 @@ class MaildirMaildrop final : public Maildrop {
 
   fs::FileSystem& fs_;
   const std::string root_;
+  const Kind kind_;
   fs::FileLockPtr lock_;
+  // INBOX only, made by folders(). Declared after lock_, so it dies while the lock is held.
+  std::unique_ptr<MaildirFolders> folders_;
   std::vector<MessageInfo> messages_;
   std::vector<Slot> slots_;
   // Where the names of the snapshot (and most UIDLs) live: the index file's bytes when the

@@ -71,11 +71,12 @@ std::string unique_base(int64_t now_ns, uint64_t pid, uint64_t counter,
 class MaildirWriter final : public MessageWriter {
  public:
   MaildirWriter(fs::FileSystem& fs, std::string root, std::string base, fs::WritableFilePtr file,
-                bool sync_new)
+                bool sync_new, std::string info_letters)
       : fs_(fs),
         root_(std::move(root)),
         base_(std::move(base)),
         sync_new_(sync_new),
+        info_letters_(std::move(info_letters)),
         tmp_path_(join(root_ + "/tmp", base_)),
         file_(std::move(file)) {}
 
@@ -121,7 +122,12 @@ class MaildirWriter final : public MessageWriter {
     name += std::to_string(converter_.output_octets());
     name += ",W=";
     name += std::to_string(wire_size_.size_octets());
-    const std::string new_dir = root_ + "/new";
+    if (!info_letters_.empty()) {
+      name += ":2,";
+      name += info_letters_;
+    }
+    // new/ for a delivery; cur/ for a message that comes with its flags (POP4 STOR).
+    const std::string new_dir = root_ + (info_letters_.empty() ? "/new" : "/cur");
     std::string final_path = join(new_dir, name);
     fail_if(move_into_new(final_path));
     if (!status_.is_ok()) {
@@ -213,6 +219,7 @@ class MaildirWriter final : public MessageWriter {
   const std::string root_;
   const std::string base_;
   const bool sync_new_;
+  const std::string info_letters_;
   const std::string tmp_path_;
   fs::WritableFilePtr file_;
   bool tmp_exists_ = true;
@@ -315,6 +322,11 @@ Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string 
   if (maildir_root.empty()) {
     return Status::invalid_input("maildir delivery: empty Maildir path");
   }
+  for (char c : options.info_letters) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'))) {
+      return Status::invalid_input("maildir delivery: info letters must be letters");
+    }
+  }
   if (options.create_directories) {
     if (Status made = make_maildir_directories(fs, maildir_root); !made.is_ok()) {
       return made;
@@ -330,7 +342,8 @@ Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string 
     Result<fs::WritableFilePtr> file = fs.create_new_file(join(tmp_dir, base), kMessageMode);
     if (file.is_ok()) {
       return MessageWriterPtr(std::make_unique<MaildirWriter>(
-          fs, maildir_root, std::move(base), std::move(file).value(), options.sync_new_directory));
+          fs, maildir_root, std::move(base), std::move(file).value(), options.sync_new_directory,
+          options.info_letters));
     }
     last = file.status();
     if (last.code() != ErrorCode::kInUse) {

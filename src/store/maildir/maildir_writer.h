@@ -7,8 +7,12 @@
 // so that Poplar's own server takes the LIST size from the name and never reads the file
 // (store/maildir/file_name.h, docs/formats/maildir.md "Delivery").
 //
-// A crash at any point leaves either nothing in new/ or the complete message there; at worst a
-// file in tmp/, which readers ignore (Dovecot and Poplar clean tmp/ files older than 36 hours).
+// With DeliveryOptions::info_letters the message goes to cur/ instead, as
+// "<name>:2,<letters>" (POP4 STOR with flags), by the same steps.
+//
+// A crash at any point leaves either nothing in new/ (cur/) or the complete message there; at
+// worst a file in tmp/, which readers ignore (Dovecot and Poplar clean tmp/ files older than 36
+// hours).
 //
 // Must never: overwrite an existing file, put a partial file in new/ or cur/, or hold the
 // message in memory (at most 64 KiB is buffered between writes).
@@ -38,6 +42,11 @@ struct DeliveryOptions {
   // the caller's sync_new_directory(). For group commit: one directory fsync for a batch of
   // messages, before any of them is counted as delivered (poplar fetch).
   bool sync_new_directory = true;
+  // The message's flags as Maildir info letters (info_flags.h, e.g. "Sa"; only 'A'-'Z' and
+  // 'a'-'z'). Empty: the message goes to new/ without info, as an MDA delivers it. Otherwise it
+  // goes to cur/ as "<name>:2,<letters>" (POP4 STOR with flags: a message with flags has been
+  // seen by a client, which is what cur/ means), and cur/ is the directory synced.
+  std::string info_letters{};
 };
 
 // Creates the Maildir (root, tmp/, new/, cur/, mode 0700) where missing and syncs the
@@ -51,7 +60,8 @@ Status sync_new_directory(fs::FileSystem& fs, const std::string& maildir_root);
 
 // Creates the Maildir (root, tmp/, new/, cur/, mode 0700) where missing, and tmp/<unique>
 // (mode 0600). Only the last component of maildir_root is created: a missing parent is
-// kNotFound. Errors: kNotFound, kPermission, kTemporary.
+// kNotFound. Errors: kInvalidInput (info_letters other than letters), kNotFound, kPermission,
+// kTemporary.
 Result<MessageWriterPtr> begin_maildir_delivery(fs::FileSystem& fs, std::string maildir_root,
                                                 DeliveryOptions options = {});
 

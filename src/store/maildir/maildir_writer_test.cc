@@ -183,6 +183,28 @@ TEST_F(MaildirWriterTest, CreatesAMissingMaildirButNotItsParent) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "no"));
 }
 
+TEST_F(MaildirWriterTest, WithInfoLettersTheMessageGoesToCurWithThem) {
+  Result<std::string> where =
+      deliver(fs_, root().string(), "Subject: s\r\n\r\nsent\r\n", 5,
+              {.hostname = "mx.example.org", .pid = 7, .info_letters = "RSa"});
+  ASSERT_TRUE(where.is_ok()) << where.status().to_string();
+  EXPECT_TRUE(new_files().empty());
+  std::map<std::string, std::string> cur = files_in(root() / "cur");
+  ASSERT_EQ(cur.size(), 1u);
+  EXPECT_TRUE(cur.begin()->first.ends_with(",S=17,W=20:2,RSa")) << cur.begin()->first;
+  EXPECT_EQ(*where, (root() / "cur" / cur.begin()->first).string());
+  EXPECT_EQ(cur.begin()->second, "Subject: s\n\nsent\n");
+  EXPECT_TRUE(tmp_files().empty());
+  for (std::string_view bad : {"S/", ":", "1", "S,"}) {
+    EXPECT_EQ(begin_maildir_delivery(fs_, root().string(), {.info_letters = std::string(bad)})
+                  .status()
+                  .code(),
+              ErrorCode::kInvalidInput)
+        << bad;
+  }
+  EXPECT_TRUE(tmp_files().empty());
+}
+
 TEST_F(MaildirWriterTest, AbandonedDeliveryLeavesNothing) {
   ASSERT_TRUE(deliver(fs_, root().string(), "kept\r\n").is_ok());
   {
