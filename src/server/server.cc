@@ -30,6 +30,7 @@ pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   // [pop4] enabled turns on every POP4 ability that is built (docs/pop4.md).
   s.pop4.parts = config.pop4.enabled;
   s.pop4.flags = config.pop4.enabled;
+  s.pop4.folders = config.pop4.enabled;
   return s;
 }
 
