@@ -1,5 +1,6 @@
 """`poplar fetch` with POP4 folders (POP4.md, docs/fetch.md "POP4 folders"): --folder,
---move-to, --list-folders and the account file's `folder` and `move_to` keys, end to end.
+--move-to, --list-folders and the account file's `folder` and `move_to` keys, end to end;
+last, the same against the real `poplar serve` (AgainstPoplarServe).
 
 Against tests/integration/fake_pop3.py: servers with and without "X-POP4 FOLDERS" (and without
 CAPA at all), SFLD -ERR, the MOVE sequence (deliver, record, then MOVE, removed at QUIT), LFLD
@@ -16,7 +17,7 @@ import tempfile
 import unittest
 
 from fake_pop3 import FakePop3
-from harness import POPLAR_BIN
+from harness import POPLAR_BIN, PoplarServer
 
 INBOX = [b"Subject: in 1\r\n\r\nfirst in the inbox\r\n",
          b"Subject: in 2\r\n\r\n.dotted\r\nsecond in the inbox\r\n"]
@@ -290,6 +291,55 @@ keep = false
         result = self.run_file("-c", self.write_file(server), "--folder", "Archive")
         self.assert_exit(result, EX_USAGE)
         self.assertIn("--folder: with an account file", result.stderr)
+
+
+class AgainstPoplarServe(unittest.TestCase):
+    """The same options against the real `poplar serve` ([pop4] enabled, its default), whose
+    Maildir gets a folder Archive (Maildir++ ".Archive")."""
+
+    MESSAGES = [b"Subject: real 1\n\nfirst\n", b"Subject: real 2\n\n.dot line\nsecond\n"]
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="poplar-fetch-pop4-real-")
+        self.addCleanup(shutil.rmtree, self.dir, True)
+        self.server = PoplarServer(mailboxes={"alice": list(self.MESSAGES)})
+        self.archive = os.path.join(self.server.maildir("alice"), ".Archive")
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(self.archive, sub))
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        self.env = dict(os.environ, POPLAR_PASSWORD="secret",
+                        XDG_STATE_HOME=os.path.join(self.dir, "state"))
+
+    def fetch(self, *args, to="Mail"):
+        cmd = [POPLAR_BIN, "fetch", "pop://alice@127.0.0.1:%d" % self.server.port,
+               "--insecure-plaintext", "--timeout", "20", *args]
+        if to:
+            cmd += ["--to", "maildir:" + os.path.join(self.dir, to)]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=self.env, timeout=60)
+        self.assertEqual(result.returncode, EX_OK,
+                         "stdout: %s\nstderr: %s" % (result.stdout, result.stderr))
+        return result
+
+    def folder_contents(self, path):
+        return sorted(open(os.path.join(path, sub, n), "rb").read()
+                      for sub in ("new", "cur") for n in os.listdir(os.path.join(path, sub)))
+
+    def test_move_to_archive_then_fetch_archive(self):
+        result = self.fetch("--move-to", "Archive", "--delete")
+        self.assertIn(": 2 new, 2 moved to Archive, 0 errors", result.stdout)
+        self.assertEqual(self.folder_contents(os.path.join(self.dir, "Mail")),
+                         sorted(self.MESSAGES))
+        self.assertEqual(self.server.message_files("alice"), [])
+        self.assertEqual(self.folder_contents(self.archive), sorted(self.MESSAGES))
+        rows = [line.split(None, 2) for line in
+                self.fetch("--list-folders", to=None).stdout.splitlines()]
+        self.assertEqual([(r[2], r[0]) for r in rows], [("INBOX", "0"), ("Archive", "2")])
+        result = self.fetch("--folder", "Archive", to="Archived")
+        self.assertIn("(Archive): 2 new, 0 deleted", result.stdout)
+        self.assertEqual(self.folder_contents(os.path.join(self.dir, "Archived")),
+                         sorted(self.MESSAGES))
+        self.assertIn("(Archive): 0 new", self.fetch("--folder", "Archive", to="Archived").stdout)
 
 
 if __name__ == "__main__":
