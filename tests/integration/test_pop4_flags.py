@@ -1,9 +1,9 @@
-"""POP4 FLAGS (POP4.md "Flag commands"; docs/pop4.md) on a
+"""POP4 FLAGS, COPY and MOVE (POP4.md "Flag commands", "Folder commands"; docs/pop4.md) on a
 real `poplar serve` over a Maildir, driven by Python's poplib: FLAG on INBOX messages, QUIT,
 FLGS after reconnecting; the 27th keyword of a folder refused at FLAG time so that QUIT still
-succeeds. Then a real Dovecot, run on the same Maildir afterwards, must report the same
-flags (\\Seen and the $Junk keyword) on the same messages. (MOVE follows with the Maildir
-folders.)
+succeeds; MOVE into Archive. Then a real Dovecot, run on the same Maildir afterwards, must report
+the same flags (\\Seen and the $Junk keyword) on the same messages, and the moved message in
+Archive and no longer in INBOX.
 
 The expected flags and messages are written down here, not taken from Poplar's code.
 """
@@ -114,6 +114,28 @@ class Pop4FlagsTest(unittest.TestCase):
         with self.assertRaises(poplib.error_proto):
             c._shortcmd("FLAG 3 +kw27")  # the 26 letters are given for good
         c.quit()
+
+    def test_move_to_archive_and_dovecot_finds_it_there(self):
+        c = self.login()
+        self.assertIn("FOLDERS", c.capa().get("X-POP4", []))
+        self.assertTrue(c._shortcmd("CFLD Archive").startswith(b"+OK"))
+        self.assertEqual(c._shortcmd("FLAG 2 +\\Seen"), b"+OK Flags changed.")
+        self.assertEqual(c._shortcmd("MOVE 2 Archive"), b"+OK 1 moved")
+        self.assertEqual(c._shortcmd("COPY 3 Archive"), b"+OK 1 copied")
+        self.assertEqual(c.stat()[0], 2)
+        self.assertEqual(c.quit(), b"+OK Bye, 1 message deleted.")
+
+        c = self.login()
+        self.assertEqual(c.stat()[0], 2)
+        self.assertEqual(c._shortcmd("SFLD Archive").split()[:2], [b"+OK", b"2"])
+        self.assertEqual(self.flgs(c), ["1 \\Seen", "2"])
+        c.quit()
+        self.server.stop()
+
+        self.assertEqual(self.dovecot_fetch("Archive"),
+                         {"message 2": {"\\Seen"}, "message 3": set()})
+        inbox = self.dovecot_fetch("INBOX")
+        self.assertEqual(set(inbox), {"message 1", "message 3"})
 
 
 if __name__ == "__main__":
