@@ -10,19 +10,10 @@
 #include "base/strict_number.h"
 #include "pop3/client_session.h"
 #include "pop3/client_session_impl.h"
+#include "pop3/pop4_arguments.h"
 
 namespace poplar::pop3 {
 namespace {
-
-// POP4.md "Common syntax": atom = 1*VCHAR without `"` `\` `*` `%`. Octets >= 0x80 are
-// accepted too: after UTF8 (RFC 6856) a server sends names in UTF-8 unquoted.
-bool is_atom_octet(char c) {
-  const auto octet = static_cast<unsigned char>(c);
-  if (octet >= 0x80) {
-    return true;
-  }
-  return octet > 0x20 && octet < 0x7f && c != '"' && c != '\\' && c != '*' && c != '%';
-}
 
 bool is_control(char c) {
   const auto octet = static_cast<unsigned char>(c);
@@ -75,24 +66,7 @@ Status check_folder_name(std::string_view name) {
   }
 }
 
-std::string folder_argument(std::string_view name) {
-  bool atom = !name.empty();
-  for (char c : name) {
-    atom = atom && is_atom_octet(c);
-  }
-  if (atom) {
-    return std::string(name);
-  }
-  std::string quoted = "\"";
-  for (char c : name) {
-    if (c == '"' || c == '\\') {
-      quoted += '\\';
-    }
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
-}
+std::string folder_argument(std::string_view name) { return quote_folder_name(name); }
 
 Result<FolderListing> parse_folder_listing(std::string_view line) {
   FolderListing folder;
@@ -128,7 +102,8 @@ Result<FolderListing> parse_folder_listing(std::string_view line) {
     }
   } else {
     while (i < line.size() && line[i] != ' ') {
-      if (!is_atom_octet(line[i])) {
+      // Octets >= 0x80 included: after UTF8 (RFC 6856) a server sends names unquoted in UTF-8.
+      if (!is_folder_atom_octet(static_cast<unsigned char>(line[i]), /*utf8=*/true)) {
         return bad_line(line, "a folder name that is neither an atom nor quoted");
       }
       folder.name += line[i];

@@ -6,16 +6,6 @@
 namespace poplar::pop3 {
 namespace {
 
-// POP4.md: an atom is 1*VCHAR without '"' '\' '*' '%' (IMAP's list wildcards stay free for a
-// later pattern syntax). With UTF8 the octets of UTF-8 sequences count as VCHAR too (RFC 6856);
-// the store checks that they form valid UTF-8.
-bool is_atom_octet(unsigned char c, bool utf8) {
-  if (c >= 0x80) {
-    return utf8;
-  }
-  return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '*' && c != '%';
-}
-
 Status invalid(std::string_view text) {
   return Status::error(ErrorCode::kInvalidInput, std::string(text));
 }
@@ -36,6 +26,16 @@ bool parse_number(std::string_view digits, MessageNumber& number) {
 }
 
 }  // namespace
+
+// '*' and '%' are IMAP's list wildcards, kept free for a later pattern syntax. With UTF8 the
+// octets of UTF-8 sequences count as VCHAR too (RFC 6856); the store checks that they form
+// valid UTF-8.
+bool is_folder_atom_octet(unsigned char c, bool utf8) {
+  if (c >= 0x80) {
+    return utf8;
+  }
+  return c > 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '*' && c != '%';
+}
 
 Status Pop4Arguments::start_argument(std::string_view what) {
   if (!first_) {
@@ -62,7 +62,7 @@ Result<std::string> Pop4Arguments::folder() {
   if (rest_.front() != '"') {
     size_t n = 0;
     while (n < rest_.size() && rest_[n] != ' ') {
-      if (!is_atom_octet(static_cast<unsigned char>(rest_[n]), utf8_)) {
+      if (!is_folder_atom_octet(static_cast<unsigned char>(rest_[n]), utf8_)) {
         return invalid(static_cast<unsigned char>(rest_[n]) >= 0x80
                            ? "Folder names are ASCII until UTF8 is issued."
                            : "Quote a folder name that holds '\"', '\\', '*' or '%'.");
@@ -173,7 +173,7 @@ Status Pop4Arguments::finish() const {
 std::string quote_folder_name(std::string_view name) {
   bool atom = !name.empty();
   for (unsigned char c : name) {
-    if (!is_atom_octet(c, /*utf8=*/true)) {
+    if (!is_folder_atom_octet(c, /*utf8=*/true)) {
       atom = false;
       break;
     }

@@ -74,8 +74,12 @@ class Pop4Arguments {
   bool first_ = true;  // no argument read yet: no separating SP expected
 };
 
-// Formats a folder name for a reply line (LFLD): an atom when it is one, otherwise a quoted
-// string with '"' and '\' escaped.
+// An octet of a folder-name atom (POP4.md: 1*VCHAR without '"' '\' '*' '%'; with UTF8 the
+// octets of UTF-8 sequences too). The server's reader and the client's LFLD parser share it.
+bool is_folder_atom_octet(unsigned char c, bool utf8);
+
+// Formats a folder name for a reply line (LFLD) or a command argument (the client's SFLD, MOVE): an
+// atom when it is one, otherwise a quoted string with '"' and '\' escaped.
 std::string quote_folder_name(std::string_view name);
 
 }  // namespace poplar::pop3
