@@ -179,6 +179,29 @@ class Pop4PartTest(unittest.TestCase):
         c.quit()
         self.assertEqual(len(self.server.message_files("alice")), len(MESSAGES))
 
+    def test_fifty_megabytes_in_ten_thousand_parts_is_refused_and_the_session_goes_on(self):
+        # Issue 6 "Bad input": PART on a 50 MB message with 10,000 parts is a clear -ERR (over
+        # the 1,000-part limit), nothing changes, and the session and the server carry on.
+        piece = b"x" * 5000 + b"\n"
+        huge = b"Subject: many\nContent-Type: multipart/mixed; boundary=p\n\n" + b"".join(
+            b"--p\nContent-Type: text/plain\n\n" + piece for _ in range(10000)) + b"--p--\n"
+        self.assertGreater(len(huge), 50_000_000)
+        server = PoplarServer(users={"bob": "{PLAIN}secret"},
+                              mailboxes={"bob": [huge, MSG_CRLF]}).start()
+        try:
+            c = poplib.POP3("127.0.0.1", server.port, timeout=60)
+            c.user("bob")
+            c.pass_("secret")
+            with self.assertRaises(poplib.error_proto) as e:
+                c._shortcmd("PART 1")
+            self.assertTrue(e.exception.args[0].startswith(b"-ERR [SYS/PERM]"), e.exception.args)
+            self.assertEqual(c.stat(), (2, wire_size(huge) + wire_size(MSG_CRLF)))
+            self.assertEqual(self.part(c, "PART 2 1")[0], wire_size(SIMPLE_BODY))
+            c.quit()
+            self.assertEqual(len(server.message_files("bob")), 2)
+        finally:
+            server.cleanup()
+
     def test_part_before_login_is_refused(self):
         c = poplib.POP3("127.0.0.1", self.server.port, timeout=10)
         with self.assertRaises(poplib.error_proto) as e:
