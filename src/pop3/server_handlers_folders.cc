@@ -385,7 +385,7 @@ void SessionCore::handle_stor(const ParsedCommand& command) {
     reply_store_error(writer.status(), "stor");
     return;
   }
-  stor_.emplace();
+  stor_ = StorState();
   stor_->folder = std::move(name).value();
   stor_->writer = std::move(writer).value();
   splitter_.set_max_line_octets(line_limit());
