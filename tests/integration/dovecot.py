@@ -32,6 +32,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+class _PortTaken(Exception):
+    """Dovecot found one of its ports taken by another process."""
+
+
 def mail_account():
     """(uid, gid) that owns the mail: Dovecot refuses root for mail processes."""
     if os.getuid() != 0:
@@ -172,12 +176,39 @@ service pop3-login {{
 
     # -- process --------------------------------------------------------------------------
     def start(self):
-        self.log = open(os.path.join(self.dir, "stdout.log"), "ab")
+        # Dovecot cannot bind port 0 and report it, so its ports come from free_port(); with
+        # test files running side by side (run.py), another process may take one of them
+        # before Dovecot binds it. Then Dovecot exits with "Address already in use": pick new
+        # ports and try again.
+        for attempt in range(5):
+            try:
+                return self._start_once()
+            except _PortTaken:
+                old = (self.port, self.tls_port)
+                self.port, self.tls_port = free_port(), free_port()
+                with open(self.conf) as f:
+                    text = f.read()
+                text = text.replace("port = %d\n" % old[0], "port = %d\n" % self.port)
+                text = text.replace("port = %d\n" % old[1], "port = %d\n" % self.tls_port)
+                with open(self.conf, "w") as f:
+                    f.write(text)
+        return self._start_once()
+
+    def _start_once(self):
+        log_path = os.path.join(self.dir, "stdout.log")
+        logged_before = os.path.getsize(log_path) if os.path.exists(log_path) else 0
+        self.log = open(log_path, "ab")
         self.proc = subprocess.Popen([DOVECOT_BIN, "-F", "-c", self.conf], stdout=self.log,
                                      stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                self.log.close()
+                with open(log_path, "rb") as f:
+                    f.seek(logged_before)
+                    new_output = f.read()
+                if b"Address already in use" in new_output:
+                    raise _PortTaken()
                 raise RuntimeError("dovecot exited with %d:\n%s" % (self.proc.returncode,
                                                                     self.log_text()))
             if self._greets(self.port) and self._listening(self.tls_port):
