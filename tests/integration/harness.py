@@ -97,6 +97,11 @@ def poplar_hash(password: str, scheme: str) -> str:
     return out.stdout.strip()
 
 
+# Every PoplarServer started by the running test, so that run.py can show their log tails when
+# the test fails (CI keeps only the runner's output, not the servers' directories).
+STARTED_SERVERS = []
+
+
 class PoplarServer:
     def __init__(self, users=None, mailboxes=None, config_extra="", auth_extra="",
                  pop3_extra="", limits_extra="", top_extra=""):
@@ -179,6 +184,8 @@ location = "maildir:%h/Maildir"
         if os.path.exists(port_file):
             os.unlink(port_file)
         self.log = open(self.log_path, "ab")
+        if self not in STARTED_SERVERS:
+            STARTED_SERVERS.append(self)
         self.proc = subprocess.Popen(
             [POPLAR_BIN, "serve", "-c", os.path.join(self.dir, "poplar.toml"),
              "--port-file", port_file, *extra_args],

@@ -28,10 +28,42 @@ sys.path.insert(0, here)
 SUMMARY = re.compile(r"^integration-file: (\d+) passed, (\d+) failed, (\d+) skipped$", re.M)
 
 
+class ResultWithServerLogs(unittest.TextTestResult):
+    """Adds the last lines of the log of every server the failing test started to its report."""
+
+    def startTest(self, test):
+        import harness  # the test files import it too; one module, one list
+        harness.STARTED_SERVERS.clear()
+        super().startTest(test)
+
+    def _with_logs(self, err):
+        import harness
+        exc_type, value, tb = err
+        tails = []
+        for server in harness.STARTED_SERVERS:
+            lines = server.log_text().splitlines()[-25:]
+            tails.append(f"--- last lines of {server.log_path}:\n" + "\n".join(lines))
+        if not tails:
+            return err
+        try:
+            value = exc_type(f"{value}\n" + "\n".join(tails))
+        except Exception:  # an exception type that takes other arguments: leave it alone
+            return err
+        return (exc_type, value, tb)
+
+    def addFailure(self, test, err):
+        super().addFailure(test, self._with_logs(err))
+
+    def addError(self, test, err):
+        super().addError(test, self._with_logs(err))
+
+
 def run_one(file_name):
     """In the child: runs one file's tests and prints its summary line."""
     suite = unittest.defaultTestLoader.discover(here, pattern=file_name)
-    result = unittest.TextTestRunner(verbosity=2, stream=sys.stdout).run(suite)
+    runner = unittest.TextTestRunner(verbosity=2, stream=sys.stdout,
+                                     resultclass=ResultWithServerLogs)
+    result = runner.run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     passed = result.testsRun - failed - len(result.skipped)
     print(f"integration-file: {passed} passed, {failed} failed, {len(result.skipped)} skipped")

@@ -31,7 +31,7 @@ std::optional<uint64_t> wire_size_field(std::string_view base) {
   return std::nullopt;
 }
 
-uint64_t delivery_time(std::string_view base) {
+uint64_t delivery_time_us(std::string_view base) {
   // The rule of parse_u64 (1-20 digits, no overflow), inline: this runs for every message at
   // every login. Names start with 10 digits (seconds since 1970), so the first 8 are taken in
   // one step when they are all digits.
@@ -62,7 +62,29 @@ uint64_t delivery_time(std::string_view base) {
     }
     value = value * 10 + digit;
   }
-  return value;
+  // Microseconds from a ".M<usec>" field right after the seconds (maildir_writer.cc and
+  // Dovecot write it). Without them, two messages delivered in one second would be ordered by
+  // their names' bytes, and "M40000" sorts before "M5000".
+  uint64_t usecs = 0;
+  if (n + 2 < base.size() && base[n] == '.' && base[n + 1] == 'M') {
+    size_t k = n + 2;
+    for (; k < base.size() && k < n + 2 + 6; ++k) {
+      auto digit = static_cast<uint64_t>(static_cast<unsigned char>(base[k]) - '0');
+      if (digit > 9) {
+        break;
+      }
+      usecs = usecs * 10 + digit;
+    }
+    const bool digit_follows = k < base.size() && base[k] >= '0' && base[k] <= '9';
+    if (k == n + 2 || digit_follows) {
+      usecs = 0;  // no digits, or more than 6: not a microsecond field
+    }
+  }
+  constexpr uint64_t kMicros = 1'000'000;
+  if (value > (UINT64_MAX - usecs) / kMicros) {
+    return UINT64_MAX;  // absurd seconds: after every real time, ordered by name among them
+  }
+  return value * kMicros + usecs;
 }
 
 bool is_ignored_name(std::string_view file_name) {

@@ -38,9 +38,11 @@ std::string_view base_name(std::string_view file_name);
 // The value of a ",W=<digits>" field in the base name, if there is a well-formed one.
 std::optional<uint64_t> wire_size_field(std::string_view base);
 
-// The delivery time: the leading decimal digits of the name (0 when there are none or they
-// overflow). Only used to order messages oldest first.
-uint64_t delivery_time(std::string_view base);
+// The delivery time in microseconds: the leading decimal digits of the name are the seconds
+// (0 when there are none or there are more than 20), and a ".M<1-6 digits>" field right after
+// them the microseconds (Maildir names from Poplar, Dovecot and most deliverers). Seconds too
+// large for microseconds give UINT64_MAX. Only used to order messages oldest first.
+uint64_t delivery_time_us(std::string_view base);
 
 // True for names that are not messages: dot-files (".", "..", ".hidden", editors' temp files).
 bool is_ignored_name(std::string_view file_name);

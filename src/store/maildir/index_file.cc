@@ -28,9 +28,9 @@
 namespace poplar::store::maildir {
 namespace {
 
-constexpr std::string_view kHeader = "poplar-index 2\n";
+constexpr std::string_view kHeader = "poplar-index 3\n";
 // Older versions are caches of a format this code no longer writes: rebuilt, not reported.
-constexpr std::string_view kOldHeaders[] = {"poplar-index 1\n"};
+constexpr std::string_view kOldHeaders[] = {"poplar-index 1\n", "poplar-index 2\n"};
 constexpr std::string_view kEndPrefix = "end ";
 constexpr uint64_t kChecksumSeed = 0xcbf29ce484222325ULL;  // FNV-1a 64 offset basis
 constexpr uint64_t kChecksumPrime = 0x100000001b3ULL;      // FNV-1a 64 prime
@@ -199,7 +199,7 @@ void append_stamp(std::string& out, Subdir dir, const DirectoryStamp& stamp) {
 
 IndexEntry make_entry(const char* data, const char* name, size_t name_length, size_t base_length,
                       uint64_t size, Subdir dir) {
-  return IndexEntry{delivery_time(std::string_view(name, base_length)),
+  return IndexEntry{delivery_time_us(std::string_view(name, base_length)),
                     size,
                     static_cast<uint32_t>(name - data),
                     static_cast<uint16_t>(name_length),
@@ -511,7 +511,7 @@ fs::FileContents IndexContents::take_file() {
 
 const uint64_t* IndexContents::find(Subdir dir, std::string_view name) const {
   std::string_view base = base_name(name);
-  auto key = std::tuple(delivery_time(base), base, dir, name);
+  auto key = std::tuple(delivery_time_us(base), base, dir, name);
   auto it = std::lower_bound(entries_.begin(), entries_.end(), key,
                              [this](const Entry& e, const auto& k) {
                                return std::tuple(e.time, this->base(e), e.dir, this->name(e)) < k;

@@ -6,8 +6,8 @@
 // directories, so a missing, unreadable, corrupt, truncated or older-version index is ignored
 // and rebuilt, never fatal. UIDLs do not depend on it (see uidl.h).
 //
-// Format version 2 (text, documented in docs/formats/maildir.md):
-//   poplar-index 2\n
+// Format version 3 (text, documented in docs/formats/maildir.md):
+//   poplar-index 3\n
 //   new <device> <inode> <mtime_ns> <ctime_ns> <listed_ns>\n   or "new -\n"
 //   cur <device> <inode> <mtime_ns> <ctime_ns> <listed_ns>\n   or "cur -\n"
 //   <size_octets> new/<escaped name>\n        one line per message, in maildrop order
@@ -108,7 +108,7 @@ class IndexBuilder {
 // One message line of the index. 32 bytes; the name lies in the index file's bytes at
 // [name_offset, name_offset + name_length).
 struct IndexEntry {
-  uint64_t time;  // delivery_time(base), the first sort key
+  uint64_t time;  // delivery_time_us(base), the first sort key
   uint64_t size_octets;
   uint32_t name_offset;
   uint16_t name_length;  // the file name within its subdirectory

@@ -80,7 +80,7 @@ TEST(MaildirIndexTest, EntriesKnowTheirBaseNameAndDirectory) {
   EXPECT_EQ(parsed->name(flagged), "1700000002.M2P1Q2.host:2,S");
   EXPECT_EQ(parsed->base(flagged), "1700000002.M2P1Q2.host");
   EXPECT_EQ(flagged.dir, Subdir::kCur);
-  EXPECT_EQ(flagged.time, 1700000002u);
+  EXPECT_EQ(flagged.time, 1700000002'000002u);  // microseconds
 }
 
 TEST(MaildirIndexTest, FormatIsTheDocumentedText) {
@@ -90,7 +90,7 @@ TEST(MaildirIndexTest, FormatIsTheDocumentedText) {
   builder.add(Subdir::kCur, "c:2,RS", 1234);
   std::string text = builder.finish();
   std::string body =
-      "poplar-index 2\n"
+      "poplar-index 3\n"
       "new 2049 42 1700000000123456789 1700000000123456794 1700000060123456794\n"
       "cur -\n"
       "5 new/a%20b\n"
@@ -169,13 +169,17 @@ TEST(MaildirIndexTest, AnOlderVersionIsAbsentNotCorrupt) {
                 static_cast<unsigned long long>(index_checksum(body)));
   EXPECT_EQ(IndexContents::parse(body + "end 1 " + checksum + "\n").status().code(),
             ErrorCode::kNotFound);
+  // Version 2 ordered messages of one second by their names' bytes: rebuilt, not trusted.
+  std::string v2 = sample_index();
+  v2[13] = '2';
+  EXPECT_EQ(IndexContents::parse(v2).status().code(), ErrorCode::kNotFound);
 }
 
 TEST(MaildirIndexTest, RejectsOtherVersionsAndTrailingGarbage) {
   std::string text = sample_index();
-  std::string v3 = text;
-  v3[13] = '3';
-  EXPECT_EQ(IndexContents::parse(v3).status().code(), ErrorCode::kCorrupt);
+  std::string v4 = text;
+  v4[13] = '4';
+  EXPECT_EQ(IndexContents::parse(v4).status().code(), ErrorCode::kCorrupt);
   EXPECT_FALSE(IndexContents::parse(text + "x\n").is_ok());
   EXPECT_FALSE(IndexContents::parse("garbage").is_ok());
 }
@@ -244,7 +248,7 @@ TEST(MaildirIndexTest, RejectsNamesThatCouldLeaveTheirDirectory) {
   }
   // Escaped forms of '/' are caught after decoding too.
   std::string body =
-      "poplar-index 2\nnew -\ncur -\n"
+      "poplar-index 3\nnew -\ncur -\n"
       "1 new/..%2F..%2Fetc%2Fpasswd\n";
   char checksum[17];
   std::snprintf(checksum, sizeof checksum, "%016llx",
@@ -254,7 +258,7 @@ TEST(MaildirIndexTest, RejectsNamesThatCouldLeaveTheirDirectory) {
 }
 
 TEST(MaildirIndexTest, RejectsRawOctetsOutsideVisibleAscii) {
-  std::string body = "poplar-index 2\nnew -\ncur -\n1 new/with space\n";
+  std::string body = "poplar-index 3\nnew -\ncur -\n1 new/with space\n";
   char checksum[17];
   std::snprintf(checksum, sizeof checksum, "%016llx",
                 static_cast<unsigned long long>(index_checksum(body)));
@@ -264,7 +268,7 @@ TEST(MaildirIndexTest, RejectsRawOctetsOutsideVisibleAscii) {
 
 // A hand-made index: the lines given, a correct end line.
 std::string craft(const std::vector<std::string>& message_lines) {
-  std::string body = "poplar-index 2\nnew -\ncur -\n";
+  std::string body = "poplar-index 3\nnew -\ncur -\n";
   for (const std::string& line : message_lines) {
     body += line + "\n";
   }
@@ -349,7 +353,7 @@ TEST(MaildirIndexTest, DamagedIndexesWithValidChecksumsNeverBreakTheInvariants) 
       EXPECT_EQ(name.find('/'), std::string_view::npos) << name;
       EXPECT_EQ(name.find('\0'), std::string_view::npos);
       EXPECT_EQ(parsed->base(e), base_name(name));
-      EXPECT_EQ(e.time, delivery_time(parsed->base(e)));
+      EXPECT_EQ(e.time, delivery_time_us(parsed->base(e)));
     }
   }
 }

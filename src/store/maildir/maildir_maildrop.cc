@@ -443,7 +443,7 @@ Status MaildirMaildrop::collect_candidates(const fs::DirectoryListing (&listings
         continue;  // subdirectories, FIFOs, sockets, dangling links are not messages
       }
       std::string_view base = base_name(name);
-      Candidate c{delivery_time(base),
+      Candidate c{delivery_time_us(base),
                   0,
                   listing.offset(i),
                   static_cast<uint16_t>(name.size()),
@@ -707,8 +707,8 @@ void MaildirMaildrop::rewrite_index(const DirectoryStamp (&stamps)[2]) {
   auto less = [this](uint32_t a, uint32_t b) {
     std::string_view base_a = base_of(slots_[a]);
     std::string_view base_b = base_of(slots_[b]);
-    uint64_t time_a = delivery_time(base_a);
-    uint64_t time_b = delivery_time(base_b);
+    uint64_t time_a = delivery_time_us(base_a);
+    uint64_t time_b = delivery_time_us(base_b);
     if (time_a != time_b || base_a != base_b) {
       return maildrop_order_less(time_a, base_a, time_b, base_b);
     }

@@ -865,7 +865,7 @@ TEST_F(MaildirStoreTest, AnIndexOfAnOlderVersionIsRebuiltQuietly) {
   EXPECT_FALSE(log.contains("maildir-index")) << "an upgrade is not a problem";
   EXPECT_EQ(faulty_.count(Op::kListDirectory), 2u);
   EXPECT_EQ(faulty_.count(Op::kOpenForRead, "/new/"), 2u) << "version 1 is not read";
-  EXPECT_TRUE(read_file(index).starts_with("poplar-index 2\n"));
+  EXPECT_TRUE(read_file(index).starts_with("poplar-index 3\n"));
   faulty_.reset();
   EXPECT_EQ(owned(*open_ok()), before);
   EXPECT_EQ(faulty_.count(Op::kListDirectory), 0u);

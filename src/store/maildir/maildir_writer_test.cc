@@ -101,7 +101,7 @@ TEST_F(MaildirWriterTest, StoresTheMessageWithLfLineEndsUnderANameWithItsSizes) 
   EXPECT_EQ(base_name(name), name);
   EXPECT_EQ(wire_size_field(name), crlf_size_octets(stored));
   EXPECT_EQ(wire_size_field(name), wire.size());  // well-formed CRLF input: the octets received
-  EXPECT_GT(delivery_time(name), 1'600'000'000u);
+  EXPECT_GT(delivery_time_us(name), 1'600'000'000'000000u);
 
   struct stat st {};
   ASSERT_EQ(::stat((root() / "new" / name).c_str(), &st), 0);
