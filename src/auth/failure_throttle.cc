@@ -13,18 +13,48 @@ constexpr uint32_t kMaxDoublings = 20;
 FailureThrottle::FailureThrottle(const Clock& clock, FailureThrottleOptions options)
     : clock_(clock), options_(options) {}
 
+Admission FailureThrottle::admit(std::string_view ip) {
+  if (ip.empty()) {
+    return {};
+  }
+  std::lock_guard lock(mutex_);
+  auto it = ips_.entries.find(std::string(ip));
+  if (it == ips_.entries.end()) {
+    return {};  // no failures known: nothing to wait for, and no entry to hold
+  }
+  const auto now = clock_.now();
+  Table::Entry& entry = it->second;
+  const auto turn = std::max(now, entry.next_turn);
+  const auto wait = std::chrono::ceil<std::chrono::milliseconds>(turn - now);
+  if (wait > options_.max_wait) {
+    return {Admission::Kind::kRefused, wait};
+  }
+  const bool decayed = now - entry.last_failure >= options_.decay;
+  // The attempt after this one waits for this one's check plus the delay it would earn: the
+  // address's current delay (none once its failures have decayed).
+  entry.next_turn = turn + delay_for(decayed ? 0 : entry.failures);
+  return {wait.count() > 0 ? Admission::Kind::kWait : Admission::Kind::kNow, wait};
+}
+
 std::chrono::milliseconds FailureThrottle::delay_after_failure(std::string_view ip,
                                                                std::string_view user) {
   std::lock_guard lock(mutex_);
   auto now = clock_.now();
-  uint32_t failures = 0;
+  uint32_t failures = 1;
   if (!ip.empty()) {
-    failures = std::max(failures, record(ips_, ip, now));
+    if (Table::Entry* entry = record(ips_, ip, now)) {
+      failures = std::max(failures, entry->failures);
+      // Whichever connection the address tries next, its check waits out this failure's delay
+      // too (not only this connection's reply).
+      entry->next_turn = std::max(entry->next_turn, now + delay_for(entry->failures));
+    }
   }
   if (!user.empty()) {
-    failures = std::max(failures, record(users_, user, now));
+    if (Table::Entry* entry = record(users_, user, now)) {
+      failures = std::max(failures, entry->failures);
+    }
   }
-  return delay_for(std::max<uint32_t>(failures, 1));
+  return delay_for(failures);
 }
 
 void FailureThrottle::record_success(std::string_view /*ip*/, std::string_view user) {
@@ -51,12 +81,12 @@ size_t FailureThrottle::tracked_entries_for_test() const {
   return ips_.entries.size() + users_.entries.size();
 }
 
-uint32_t FailureThrottle::record(Table& table, std::string_view key,
-                                 std::chrono::steady_clock::time_point now) {
+FailureThrottle::Table::Entry* FailureThrottle::record(Table& table, std::string_view key,
+                                                       std::chrono::steady_clock::time_point now) {
   auto it = table.entries.find(std::string(key));
   if (it == table.entries.end()) {
     if (options_.max_entries == 0) {
-      return 1;
+      return nullptr;
     }
     while (table.entries.size() >= options_.max_entries) {
       table.entries.erase(table.order.back());
@@ -76,7 +106,7 @@ uint32_t FailureThrottle::record(Table& table, std::string_view key,
     ++entry.failures;
   }
   entry.last_failure = now;
-  return entry.failures;
+  return &entry;
 }
 
 uint32_t FailureThrottle::count(const Table& table, std::string_view key,
@@ -89,7 +119,7 @@ uint32_t FailureThrottle::count(const Table& table, std::string_view key,
 }
 
 std::chrono::milliseconds FailureThrottle::delay_for(uint32_t failures) const {
-  if (options_.base_delay.count() <= 0) {
+  if (failures == 0 || options_.base_delay.count() <= 0) {
     return std::chrono::milliseconds(0);
   }
   uint32_t doublings = std::min(failures - 1, kMaxDoublings);

@@ -7,6 +7,17 @@
 // count (not the IP's: one success from a shared address says nothing about the other guesses
 // coming from it). Pure logic over an injected Clock: the caller does the waiting.
 //
+// Turns (admit()): the delay alone slows only the connection that failed, so an address holding
+// 50 connections could still try about 3 passwords a second. So an address that owes a delay
+// (has failures) also gets its password checks one at a time, like Dovecot's auth_penalty but
+// serialized: each attempt from it, on any connection and by any mechanism, takes the next turn
+// (turn = max(now, next); next = turn + the address's current delay) and its password is not
+// checked before its turn. After each failure the next turn is at least the failure's delay
+// away. An attempt whose turn is more than max_wait away is refused without a check. Addresses
+// without failures pass at once and hold no entry. Attempts admitted at the same moment from an
+// address with no failures yet are not serialized (nothing is known against it): with a cheap
+// scheme checked on the I/O thread that window is empty; with a hashed one it is the hash time.
+//
 // Memory is bounded: each table (IPs, users) holds at most max_entries; beyond that the entry
 // that failed least recently is dropped. An attacker cycling through made-up user names thus
 // evicts old user counters, but the per-IP counter still grows.
@@ -38,12 +49,33 @@ struct FailureThrottleOptions {
   std::chrono::seconds decay{600};
   // Entries per table (IPs, users); a few MB at most.
   size_t max_entries = 65536;
+  // An attempt whose turn is further away than this is refused at once: waiting longer holds
+  // a connection slot for nothing, and clients time out after 30-60 s anyway. Twice max_delay
+  // lets an attempt queue behind one other at the capped delay.
+  std::chrono::milliseconds max_wait{30000};
+};
+
+// What admit() decided for one password check.
+struct Admission {
+  enum class Kind {
+    kNow,      // check the password now
+    kWait,     // check it after `wait` (the address's turn)
+    kRefused,  // do not check it; the turn was `wait` away, more than max_wait
+  };
+  Kind kind = Kind::kNow;
+  std::chrono::milliseconds wait{0};
+
+  bool operator==(const Admission&) const = default;
 };
 
 class FailureThrottle {
  public:
   // `clock` must outlive this object.
   explicit FailureThrottle(const Clock& clock, FailureThrottleOptions options = {});
+
+  // Takes the next turn of `ip` for one password check (see "Turns" above). A refused attempt
+  // takes no turn. Call once per check, before it; the empty address always passes.
+  Admission admit(std::string_view ip);
 
   // Records a failed login from `ip` for `user` (either may be empty, and is then not counted)
   // and returns how long to wait before sending the -ERR.
@@ -64,13 +96,17 @@ class FailureThrottle {
     struct Entry {
       uint32_t failures = 0;
       std::chrono::steady_clock::time_point last_failure;
+      // IP table only: the earliest moment the address's next password check may run.
+      std::chrono::steady_clock::time_point next_turn;
       std::list<std::string>::iterator position;
     };
     std::list<std::string> order;
     std::unordered_map<std::string, Entry> entries;
   };
 
-  uint32_t record(Table& table, std::string_view key, std::chrono::steady_clock::time_point now);
+  // Counts one failure for `key` and returns its entry (nullptr when max_entries is 0).
+  Table::Entry* record(Table& table, std::string_view key,
+                       std::chrono::steady_clock::time_point now);
   uint32_t count(const Table& table, std::string_view key,
                  std::chrono::steady_clock::time_point now) const;
   std::chrono::milliseconds delay_for(uint32_t failures) const;

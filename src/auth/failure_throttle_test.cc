@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -9,6 +11,15 @@
 #include "testing/fake_clock.h"
 
 namespace poplar::auth {
+
+// For gtest's messages (found by argument-dependent lookup, so not in the anonymous namespace).
+void PrintTo(const Admission& a, std::ostream* os) {
+  *os << (a.kind == Admission::Kind::kNow    ? "now "
+          : a.kind == Admission::Kind::kWait ? "wait "
+                                             : "refused ")
+      << a.wait.count() << " ms";
+}
+
 namespace {
 
 using std::chrono::milliseconds;
@@ -135,6 +146,161 @@ TEST(FailureThrottleTest, ConcurrentFailuresAreAllCounted) {
   }
   EXPECT_EQ(throttle.ip_failures("192.0.2.1"), 4000u);
   EXPECT_EQ(throttle.user_failures("user3"), 500u);
+}
+
+// --- turns (admit) ---------------------------------------------------------------------------
+
+Admission now() { return {Admission::Kind::kNow, milliseconds(0)}; }
+Admission wait(milliseconds ms) { return {Admission::Kind::kWait, ms}; }
+Admission refused(milliseconds ms) { return {Admission::Kind::kRefused, ms}; }
+
+TEST(FailureThrottleTurnsTest, AnAddressWithoutFailuresPassesAtOnceAndHoldsNoEntry) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+  }
+  EXPECT_EQ(throttle.admit(""), now());
+  EXPECT_EQ(throttle.tracked_entries_for_test(), 0u);
+}
+
+TEST(FailureThrottleTurnsTest, ParallelAttemptsAfterAFailureAreSerialized) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+  EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "alice"), milliseconds(1000));
+  // Five connections ask at the same moment: one turn each, a delay apart, the first after
+  // the failure's delay. No two get their password checked at the same time.
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000 * i))) << "attempt " << i;
+  }
+  // Another address is not held back.
+  EXPECT_EQ(throttle.admit("192.0.2.2"), now());
+}
+
+TEST(FailureThrottleTurnsTest, TheSpacingGrowsWithTheAddressFailures) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  throttle.delay_after_failure("192.0.2.1", "u1");
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000)));  // turn at 1 s
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(2000)));  // turn at 2 s
+  clock.advance(milliseconds(1000));
+  // The first one's check fails (the address's second failure): the next check waits at least
+  // the 2 s this failure earned, and the turns after it are 2 s apart.
+  EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "u2"), milliseconds(2000));
+  clock.advance(milliseconds(1000));
+  // The second one's check (its turn), and it fails too: 4 s from now.
+  EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "u3"), milliseconds(4000));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(4000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(8000)));
+}
+
+TEST(FailureThrottleTurnsTest, OneConnectionAtATimeSeesTheDelaysOfToday) {
+  // A guesser that waits for each reply: the reply's delay already covers the turn, so the
+  // next attempt is checked at once and the figures stay 1-2-4-8-15 s.
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  const milliseconds expected[] = {milliseconds(1000), milliseconds(2000),  milliseconds(4000),
+                                   milliseconds(8000), milliseconds(15000), milliseconds(15000)};
+  for (milliseconds delay : expected) {
+    EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+    EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "alice"), delay);
+    clock.advance(delay);
+  }
+}
+
+TEST(FailureThrottleTurnsTest, AnAttemptWhoseTurnIsTooFarAwayIsRefusedAndTakesNoTurn) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000),
+                                   .max_delay = milliseconds(15000),
+                                   .max_wait = milliseconds(30000)});
+  for (int i = 0; i < 10; ++i) {
+    throttle.delay_after_failure("192.0.2.1", "alice");  // at the 15 s cap
+  }
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(15000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(30000)));  // exactly max_wait
+  EXPECT_EQ(throttle.admit("192.0.2.1"), refused(milliseconds(45000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), refused(milliseconds(45000)));  // took no turn
+  clock.advance(milliseconds(15000));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(30000)));
+  // The refusals were no failures: the count is what the ten checks made it.
+  EXPECT_EQ(throttle.ip_failures("192.0.2.1"), 10u);
+}
+
+TEST(FailureThrottleTurnsTest, ASuccessDoesNotLiftTheAddressTurns) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  throttle.delay_after_failure("192.0.2.1", "mallory");
+  throttle.delay_after_failure("192.0.2.1", "mallory");
+  clock.advance(milliseconds(2000));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+  throttle.record_success("192.0.2.1", "mallory");  // one right guess says nothing of the rest
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(2000)));
+}
+
+TEST(FailureThrottleTurnsTest, TurnsEndWhenTheFailuresDecay) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000), .decay = minutes(10)});
+  for (int i = 0; i < 6; ++i) {
+    throttle.delay_after_failure("192.0.2.1", "alice");
+  }
+  clock.advance(minutes(10));
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+  }
+  // A new failure starts again from the first delay.
+  EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "alice"), milliseconds(1000));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000)));
+}
+
+TEST(FailureThrottleTurnsTest, AnEvictedAddressStartsAfreshAndMemoryStaysBounded) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000), .max_entries = 2});
+  throttle.delay_after_failure("ip1", "");
+  throttle.delay_after_failure("ip2", "");
+  throttle.delay_after_failure("ip3", "");  // drops ip1, the least recently failed
+  EXPECT_EQ(throttle.admit("ip1"), now());
+  EXPECT_EQ(throttle.admit("ip3"), wait(milliseconds(1000)));
+  for (int i = 0; i < 1000; ++i) {
+    throttle.admit("ip" + std::to_string(i));
+  }
+  EXPECT_EQ(throttle.tracked_entries_for_test(), 2u);
+}
+
+TEST(FailureThrottleTurnsTest, ZeroBaseDelayNeverMakesAnyoneWait) {
+  testing::FakeClock clock;
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(0)});
+  for (int i = 0; i < 10; ++i) {
+    throttle.delay_after_failure("192.0.2.1", "alice");
+    EXPECT_EQ(throttle.admit("192.0.2.1"), now());
+  }
+}
+
+TEST(FailureThrottleTurnsTest, ConcurrentAdmissionsGetDistinctTurns) {
+  testing::FakeClock clock;  // not advanced while the threads run
+  FailureThrottle throttle(
+      clock, {.base_delay = milliseconds(1000), .max_wait = milliseconds(1000 * 1000)});
+  throttle.delay_after_failure("192.0.2.1", "alice");
+  std::vector<std::vector<int64_t>> waits(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&throttle, &waits, t] {
+      for (int i = 0; i < 50; ++i) {
+        waits[t].push_back(throttle.admit("192.0.2.1").wait.count());
+      }
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  std::vector<int64_t> all;
+  for (const auto& w : waits) {
+    all.insert(all.end(), w.begin(), w.end());
+  }
+  std::sort(all.begin(), all.end());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i], static_cast<int64_t>(1000 * (i + 1)));
+  }
 }
 
 }  // namespace
