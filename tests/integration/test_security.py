@@ -25,9 +25,10 @@ import poplib
 import pwd
 import re
 import secrets
+import subprocess
 import unittest
 
-from harness import MSG_CRLF, MSG_LF_DOTS, PoplarServer, RawClient, wire_size
+from harness import MSG_CRLF, MSG_LF_DOTS, POPLAR_BIN, PoplarServer, RawClient, wire_size
 
 ROOT_ONLY = unittest.skipUnless(os.geteuid() == 0, "needs root: the server must start as root "
                                 "to drop to the mail user, and root ignores file modes")
@@ -274,6 +275,35 @@ class FileModesTest(unittest.TestCase):
         for kind in ("poplar-index", "poplar.lock", "maildirfolder", "dovecot-keywords",
                      "message", "directory", "linked copy"):
             self.assertIn(kind, checked, checked)
+
+    def test_poplar_fetch_writes_private_state_maildir_and_mbox(self):
+        server = PoplarServer(mailboxes={"alice": [MSG_CRLF, MSG_LF_DOTS]})
+        self.addCleanup(server.cleanup)
+        server.start()
+        out = os.path.join(server.dir, "fetched")
+        os.mkdir(out)
+        with open(os.path.join(out, "password"), "w") as f:
+            f.write("secret\n")
+        for target in ("maildir:" + os.path.join(out, "Mail"),
+                       "mbox:" + os.path.join(out, "mbox")):
+            run = subprocess.run(
+                [POPLAR_BIN, "fetch", f"pop://alice@127.0.0.1:{server.port}", "--to", target,
+                 "--insecure-plaintext", "--password-file", os.path.join(out, "password"),
+                 "--state", os.path.join(out, "state", target[:4], "alice"), "--timeout", "30"],
+                capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0))
+            self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("secret", run.stdout + run.stderr)
+        modes = {}
+        for dirpath, dirnames, filenames in os.walk(out):
+            for name in dirnames + filenames:
+                path = os.path.join(dirpath, name)
+                modes[os.path.relpath(path, out)] = os.stat(path).st_mode & 0o7777
+        del modes["password"]  # the test's own
+        self.assertEqual({p: oct(m) for p, m in modes.items() if m not in (0o600, 0o700)}, {})
+        for path in ("state", "state/mail", "state/mail/alice", "state/mail/alice.lock",
+                     "Mail", "Mail/new", "mbox"):
+            self.assertIn(path, modes, sorted(modes))
+        self.assertEqual(len(os.listdir(os.path.join(out, "Mail", "new"))), 2)
 
 
 class SecretsTest(unittest.TestCase):
