@@ -29,10 +29,23 @@ Admission FailureThrottle::admit(std::string_view ip) {
   if (wait > options_.max_wait) {
     return {Admission::Kind::kRefused, wait};
   }
-  const bool decayed = now - entry.last_failure >= options_.decay;
-  // The attempt after this one waits for this one's check plus the delay it would earn: the
-  // address's current delay (none once its failures have decayed).
-  entry.next_turn = turn + delay_for(decayed ? 0 : entry.failures);
+  const uint32_t failures = now - entry.last_failure >= options_.decay ? 0 : entry.failures;
+  if (failures == 0) {
+    entry.next_turn = turn;  // decayed: nothing is owed any more
+  } else {
+    // The next turn is where it would be if this attempt and every one queued before it
+    // failed (each failure pushes the next check its delay away, below). Counting only the
+    // failures known now would space a queue filled after one failure a first delay apart,
+    // and that queue would be checked at that pace long after the delay had grown.
+    if (entry.next_turn <= now) {
+      entry.projected_failures = failures;  // nothing queued
+    }
+    entry.projected_failures = std::max(entry.projected_failures, failures);
+    if (entry.projected_failures < UINT32_MAX) {
+      ++entry.projected_failures;
+    }
+    entry.next_turn = turn + delay_for(entry.projected_failures);
+  }
   return {wait.count() > 0 ? Admission::Kind::kWait : Admission::Kind::kNow, wait};
 }
 

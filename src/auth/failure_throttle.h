@@ -11,12 +11,14 @@
 // 50 connections could still try about 3 passwords a second. So an address that owes a delay
 // (has failures) also gets its password checks one at a time, like Dovecot's auth_penalty but
 // serialized: each attempt from it, on any connection and by any mechanism, takes the next turn
-// (turn = max(now, next); next = turn + the address's current delay) and its password is not
-// checked before its turn. After each failure the next turn is at least the failure's delay
-// away. An attempt whose turn is more than max_wait away is refused without a check. Addresses
-// without failures pass at once and hold no entry. Attempts admitted at the same moment from an
-// address with no failures yet are not serialized (nothing is known against it): with a cheap
-// scheme checked on the I/O thread that window is empty; with a hashed one it is the hash time.
+// (turn = max(now, next); next = turn + the delay the address would have if this attempt and
+// those queued before it failed) and its password is not checked before its turn. After each
+// failure the next turn is at least the failure's delay away. So N connections guessing at
+// once get the pace of one connection guessing alone, at the capped delay. An attempt whose turn is
+// more than max_wait away is refused without a check. Addresses without failures pass at once and
+// hold no entry. Attempts admitted at the same moment from an address with no failures yet are not
+// serialized (nothing is known against it): with a cheap scheme checked on the I/O thread that
+// window is empty; with a hashed one it is the hash time.
 //
 // Memory is bounded: each table (IPs, users) holds at most max_entries; beyond that the entry
 // that failed least recently is dropped. An attacker cycling through made-up user names thus
@@ -96,8 +98,10 @@ class FailureThrottle {
     struct Entry {
       uint32_t failures = 0;
       std::chrono::steady_clock::time_point last_failure;
-      // IP table only: the earliest moment the address's next password check may run.
+      // IP table only: the earliest moment the address's next password check may run, and
+      // the failures it would have by then if every attempt queued before it failed.
       std::chrono::steady_clock::time_point next_turn;
+      uint32_t projected_failures = 0;
       std::list<std::string>::iterator position;
     };
     std::list<std::string> order;

@@ -166,33 +166,40 @@ TEST(FailureThrottleTurnsTest, AnAddressWithoutFailuresPassesAtOnceAndHoldsNoEnt
 
 TEST(FailureThrottleTurnsTest, ParallelAttemptsAfterAFailureAreSerialized) {
   testing::FakeClock clock;
-  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
+  FailureThrottle throttle(clock, {.base_delay = milliseconds(1000),
+                                   .max_delay = milliseconds(15000),
+                                   .max_wait = milliseconds(30000)});
   EXPECT_EQ(throttle.admit("192.0.2.1"), now());
   EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "alice"), milliseconds(1000));
-  // Five connections ask at the same moment: one turn each, a delay apart, the first after
-  // the failure's delay. No two get their password checked at the same time.
-  for (int i = 1; i <= 5; ++i) {
-    EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000 * i))) << "attempt " << i;
-  }
+  // Six connections ask at the same moment: one turn each, the first after the failure's
+  // delay, each next one the delay later that the one before would earn by failing (2, 4, 8,
+  // 15 s): no two passwords are checked at the same time, and the pace is that of a single
+  // connection guessing. The sixth turn would be 45 s away: refused.
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(3000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(7000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(15000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(30000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), refused(milliseconds(45000)));
   // Another address is not held back.
   EXPECT_EQ(throttle.admit("192.0.2.2"), now());
 }
 
-TEST(FailureThrottleTurnsTest, TheSpacingGrowsWithTheAddressFailures) {
+TEST(FailureThrottleTurnsTest, QueuedChecksFailingKeepTheTurnsAhead) {
   testing::FakeClock clock;
   FailureThrottle throttle(clock, {.base_delay = milliseconds(1000)});
   throttle.delay_after_failure("192.0.2.1", "u1");
   EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(1000)));  // turn at 1 s
-  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(2000)));  // turn at 2 s
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(3000)));  // turn at 3 s
   clock.advance(milliseconds(1000));
-  // The first one's check fails (the address's second failure): the next check waits at least
-  // the 2 s this failure earned, and the turns after it are 2 s apart.
+  // The first queued check fails (the address's second failure): 2 s, as projected.
   EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "u2"), milliseconds(2000));
-  clock.advance(milliseconds(1000));
-  // The second one's check (its turn), and it fails too: 4 s from now.
+  clock.advance(milliseconds(2000));
   EXPECT_EQ(throttle.delay_after_failure("192.0.2.1", "u3"), milliseconds(4000));
+  // Now at 3 s with three failures: the next turn is at 7 s, the one after 8 s later.
   EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(4000)));
-  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(8000)));
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(12000)));
+  EXPECT_EQ(throttle.ip_failures("192.0.2.1"), 3u);
 }
 
 TEST(FailureThrottleTurnsTest, OneConnectionAtATimeSeesTheDelaysOfToday) {
@@ -235,7 +242,8 @@ TEST(FailureThrottleTurnsTest, ASuccessDoesNotLiftTheAddressTurns) {
   clock.advance(milliseconds(2000));
   EXPECT_EQ(throttle.admit("192.0.2.1"), now());
   throttle.record_success("192.0.2.1", "mallory");  // one right guess says nothing of the rest
-  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(2000)));
+  // The turn taken above was spaced as if it failed (a third failure: 4 s).
+  EXPECT_EQ(throttle.admit("192.0.2.1"), wait(milliseconds(4000)));
 }
 
 TEST(FailureThrottleTurnsTest, TurnsEndWhenTheFailuresDecay) {
@@ -278,8 +286,8 @@ TEST(FailureThrottleTurnsTest, ZeroBaseDelayNeverMakesAnyoneWait) {
 
 TEST(FailureThrottleTurnsTest, ConcurrentAdmissionsGetDistinctTurns) {
   testing::FakeClock clock;  // not advanced while the threads run
-  FailureThrottle throttle(
-      clock, {.base_delay = milliseconds(1000), .max_wait = milliseconds(1000 * 1000)});
+  FailureThrottle throttle(clock,
+                           {.base_delay = milliseconds(1000), .max_wait = std::chrono::hours(3)});
   throttle.delay_after_failure("192.0.2.1", "alice");
   std::vector<std::vector<int64_t>> waits(8);
   std::vector<std::thread> threads;
@@ -298,8 +306,11 @@ TEST(FailureThrottleTurnsTest, ConcurrentAdmissionsGetDistinctTurns) {
     all.insert(all.end(), w.begin(), w.end());
   }
   std::sort(all.begin(), all.end());
-  for (size_t i = 0; i < all.size(); ++i) {
-    EXPECT_EQ(all[i], static_cast<int64_t>(1000 * (i + 1)));
+  // 1, 3, 7, 15 s, then one every 15 s (the cap): each attempt its own turn.
+  EXPECT_EQ(all[0], 1000);
+  EXPECT_EQ(all[3], 15000);
+  for (size_t i = 4; i < all.size(); ++i) {
+    EXPECT_EQ(all[i] - all[i - 1], 15000) << i;
   }
 }
 
