@@ -57,6 +57,7 @@ Connection::Connection(asio::ip::tcp::socket socket, ConnectionInfo info, Sessio
       session_(host.session_config(info_), SystemClock::instance(), SystemRandom::instance(),
                info_.remote_ip),
       watchdog_timer_(socket_.get_executor()),
+      auth_timer_(socket_.get_executor()),
       connected_at_(std::chrono::steady_clock::now()),
       last_activity_(connected_at_) {}
 
@@ -108,6 +109,7 @@ void Connection::close_socket() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   watchdog_timer_.cancel();
+  auth_timer_.cancel();
 }
 
 asio::awaitable<void> Connection::run() {
@@ -426,6 +428,28 @@ asio::awaitable<void> Connection::upgrade_to_tls() {
 asio::awaitable<void> Connection::authenticate() {
   auto self = shared_from_this();
   auto request = std::make_shared<auth::AuthRequest>(session_.auth_request());
+  // The address's turn first (SessionHost::admit_auth): while it owes a delay, its checks run
+  // one at a time whichever connection makes them. The wait is a timer, never the loop; it
+  // counts towards login_timeout_s like any other time before login, so the watchdog may close
+  // a connection that is still waiting (the turn is then not used: nothing is checked).
+  const AuthTurn turn = host_.admit_auth(request->remote_ip, request->user);
+  if (turn.refused) {
+    request->password.wipe();
+    // RFC 3206: [SYS/TEMP], not [AUTH]. The credentials were not looked at, so telling the
+    // client they are wrong would be false (and makes clients drop a saved password); the
+    // refusal is a server-side limit that passes if the client tries again later.
+    auth::AuthResult refused;
+    refused.status = Status::temporary("too many login attempts from this address, not checked");
+    session_.on_auth_result(std::move(refused));
+    co_return;
+  }
+  if (turn.wait.count() > 0) {
+    co_await wait_unless_closed(turn.wait);
+    if (closed_) {
+      request->password.wipe();
+      co_return;  // the run loop aborts the session; the password was never checked
+    }
+  }
   SessionHost* host = &host_;
   auth::AuthResult result;
   if (host_.authenticates_cheaply(*request)) {
@@ -438,15 +462,24 @@ asio::awaitable<void> Connection::authenticate() {
   }
   if (result.status.code() == ErrorCode::kAuthFailed) {
     auto delay = host_.on_auth_failure(request->remote_ip, request->user);
-    if (delay.count() > 0 && !closed_) {
-      asio::steady_timer timer(socket_.get_executor(), delay);
-      co_await timer.async_wait(kUseTuple);
+    if (delay.count() > 0) {
+      co_await wait_unless_closed(delay);
     }
   } else if (result.status.is_ok()) {
     host_.on_auth_success(request->remote_ip, request->user);
   }
   request->password.wipe();
   session_.on_auth_result(std::move(result));
+}
+
+asio::awaitable<void> Connection::wait_unless_closed(std::chrono::milliseconds delay) {
+  if (closed_) {
+    co_return;
+  }
+  // A member timer, so close_socket() cancels it: a connection closed while it waits (watchdog,
+  // shutdown) is released at once, not when the delay ends.
+  auth_timer_.expires_after(delay);
+  co_await auth_timer_.async_wait(kUseTuple);
 }
 
 asio::awaitable<void> Connection::open_maildrop() {

@@ -2,7 +2,8 @@
 // the protocol core meets real I/O. One coroutine does the session's work in order: it reads
 // when the session wants input, writes its output, and performs its actions (authentication and
 // maildrop opening, inline when cheap, otherwise on the WorkPool); a watchdog closes
-// connections that go quiet.
+// connections that go quiet. Before a password check it waits for the remote address's turn
+// (SessionHost::admit_auth) on a timer, never blocking the loop.
 //
 // Why one coroutine and not a reader beside a writer: every hand-off between two coroutines is
 // a posted completion, and on this event loop a posted completion costs an extra epoll_wait
@@ -65,6 +66,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> run();
   asio::awaitable<void> watchdog();
   asio::awaitable<void> authenticate();
+  // Waits `delay` on auth_timer_ (the address's turn, a failure's delay); returns early when
+  // the connection closes.
+  asio::awaitable<void> wait_unless_closed(std::chrono::milliseconds delay);
   asio::awaitable<void> open_maildrop();
   asio::awaitable<void> commit_update();
   // Waits until input is there and moves it into inbox_ (or sets eof_, or returns on close).
@@ -96,6 +100,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Input read from the socket but not yet handed to the session.
   std::string inbox_;
   asio::steady_timer watchdog_timer_;
+  asio::steady_timer auth_timer_;  // see wait_unless_closed()
   // Before login the whole AUTHORIZATION phase is capped ([limits] login_timeout_s), so a
   // client cannot hold a slot by sending CAPA forever; after login the idle time counts.
   std::chrono::steady_clock::time_point connected_at_;

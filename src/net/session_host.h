@@ -29,6 +29,14 @@ struct ConnectionInfo {
   bool secure = false;                // TLS active (set by the Connection after the handshake)
 };
 
+// Whether a password check may run now (SessionHost::admit_auth).
+struct AuthTurn {
+  // Wait this long before checking the password (the remote address's turn; 0: at once).
+  std::chrono::milliseconds wait{0};
+  // Do not check it at all: answer -ERR [SYS/TEMP] now (the turn is too far away).
+  bool refused = false;
+};
+
 class SessionHost {
  public:
   virtual ~SessionHost() = default;
@@ -40,6 +48,10 @@ class SessionHost {
   // more than a {PLAIN} comparison).
   virtual auth::AuthResult authenticate(const auth::AuthRequest& request) = 0;
   virtual bool authenticates_cheaply(const auth::AuthRequest&) { return false; }
+  // Called before every password check (any mechanism), on the I/O thread: an address that
+  // has failed recently gets its checks one at a time, so parallel connections do not get
+  // parallel guesses. Takes the attempt's turn; the caller waits it out without blocking.
+  virtual AuthTurn admit_auth(const std::string& remote_ip, const std::string& user) = 0;
   // How long to wait before telling the client that its login failed (grows with repeated
   // failures per address and per user). Records the failure.
   virtual std::chrono::milliseconds on_auth_failure(const std::string& remote_ip,

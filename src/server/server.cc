@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -9,6 +10,8 @@
 
 namespace poplar::server {
 namespace {
+
+constexpr std::chrono::seconds kRefusalLogInterval{1};
 
 pop3::SessionConfig make_session_config(const config::ServerConfig& config) {
   pop3::SessionConfig s;
@@ -66,6 +69,31 @@ auth::AuthResult Server::authenticate(const auth::AuthRequest& request) {
 
 bool Server::authenticates_cheaply(const auth::AuthRequest& request) {
   return authenticator_.is_cheap(request);
+}
+
+net::AuthTurn Server::admit_auth(const std::string& remote_ip, const std::string& user) {
+  const auth::Admission admission = throttle_.admit(remote_ip);
+  if (admission.kind != auth::Admission::Kind::kRefused) {
+    return net::AuthTurn{.wait = admission.wait, .refused = false};
+  }
+  uint64_t not_logged = 0;
+  {
+    std::lock_guard lock(refusal_log_mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ < kRefusalLogInterval) {
+      ++refusals_not_logged_;
+      return net::AuthTurn{.wait = std::chrono::milliseconds(0), .refused = true};
+    }
+    last_refusal_log_ = now;
+    not_logged = std::exchange(refusals_not_logged_, 0);
+  }
+  // The user as the client sent it (like auth-failed); never anything of the password.
+  log::warning("auth-throttled")
+      .kv("user", user)
+      .kv("rip", remote_ip)
+      .kv("turn_in_s", static_cast<int64_t>(admission.wait.count() / 1000))
+      .kv("not_logged", not_logged);
+  return net::AuthTurn{.wait = std::chrono::milliseconds(0), .refused = true};
 }
 
 std::chrono::milliseconds Server::on_auth_failure(const std::string& remote_ip,
