@@ -1,8 +1,10 @@
 """The load and abuse soak (tests/soak/soak.py) scaled down to seconds, so `make test` checks
 every scenario on each build: 500 idle connections, 50 sessions for 5 s, 10 slowloris
-connections against a 3 s login timeout, a 2 s flood from one address, and 4 wrong passwords.
+connections against a 3 s login timeout, a 2 s flood from one address, and 4 wrong passwords
+then 10 connections guessing in parallel from one address for 16 s (long enough that
+without per-address turns they would get more checked than a lone guesser).
 Latency limits are loose (the suite runs files side by side, and under ASan): the full soak
-and docs/reliability.md hold the real figures. About 40 s in all.
+and docs/reliability.md hold the real figures. About 55 s in all.
 """
 
 import asyncio
@@ -49,8 +51,10 @@ class SoakSmokeTest(unittest.TestCase):
         self.assertEqual(figures["accepted (held open)"], "50")
 
     def test_password_guessing_slows_down_and_logs_once_per_attempt(self):
-        figures = self.run_scenario(scenario_guessing.run(self.binary, guesses=4))
+        figures = self.run_scenario(scenario_guessing.run(self.binary, guesses=4, parallel=10,
+                                                          parallel_seconds=16))
         self.assertEqual(figures["auth-failed log lines"], "4")
+        self.assertIn("10 connections", figures["parallel guessing"])
         self.assertEqual(figures["passwords in the log"], "0")
 
 
