@@ -7,24 +7,25 @@
 // count (not the IP's: one success from a shared address says nothing about the other guesses
 // coming from it). Pure logic over an injected Clock: the caller does the waiting.
 //
-// Turns (admit()): the delay alone slows only the connection that failed, so an address holding
-// 50 connections could still try about 3 passwords a second. So an address that owes a delay
-// (has failures) also gets its password checks one at a time, like Dovecot's auth_penalty but
-// serialized: each attempt from it, on any connection and by any mechanism, takes the next turn
-// (turn = max(now, next); next = turn + the delay the address would have if this attempt and
-// those queued before it failed) and its password is not checked before its turn. After each
-// failure the next turn is at least the failure's delay away. So N connections guessing at
-// once get the pace of one connection guessing alone, at the capped delay. An attempt whose turn is
-// more than max_wait away is refused without a check. Addresses without failures pass at once and
-// hold no entry. Attempts admitted at the same moment from an address with no failures yet are not
-// serialized (nothing is known against it): with a cheap scheme checked on the I/O thread that
-// window is empty; with a hashed one it is the hash time.
+// Turns (admit()): the delay alone slows only the connection that failed, so an address
+// holding 50 connections could still try about 3 passwords a second. So an address that owes a
+// delay (has failures) also gets its password checks one at a time, like Dovecot's auth_penalty
+// but serialized: each attempt from it, on any connection and by any mechanism, takes the next
+// turn (turn = max(now, next); next = turn + the delay the address would have if this attempt
+// and those queued before it failed) and its password is not checked before its turn. After
+// each failure the next turn is at least the failure's delay away. So N connections guessing at
+// once get the pace of one connection guessing alone. An attempt whose turn is more than
+// max_wait away is refused without a check. Addresses without failures pass at once and hold no
+// entry, so attempts from one that arrive at the same moment are not serialized (nothing is
+// known against it yet): with a cheap scheme checked on the I/O thread, at most one per thread;
+// with a slow hash checked on the pool, all that arrive within one hash time.
 //
 // Memory is bounded: each table (IPs, users) holds at most max_entries; beyond that the entry
 // that failed least recently is dropped. An attacker cycling through made-up user names thus
 // evicts old user counters, but the per-IP counter still grows.
 //
-// Thread-safety: all methods may be called from any thread (one mutex).
+// Thread-safety: all methods may be called from any thread (one mutex). Must never: block or
+// sleep (the caller waits, on a timer), or see anything of a password.
 #pragma once
 
 #include <chrono>
