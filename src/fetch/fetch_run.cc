@@ -1,10 +1,13 @@
 // One account's fetch; see fetch_run.h.
 #include "fetch/fetch_run.h"
 
+#include <span>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "base/random.h"
+#include "fetch/delivery_undo.h"
 #include "fetch/fetch_state.h"
 #include "fetch/mda_writer.h"
 #include "fetch/state_path.h"
@@ -21,6 +24,10 @@ constexpr int64_t kSecondsPerDay = 86'400;
 // and one of the state file per batch, beside each message's own fsync) before any of them is
 // recorded or deleted. A crash loses at most a batch's records: duplicates, never mail.
 constexpr size_t kGroupCommitMessages = 32;
+
+store::fs::FileSystem& file_system(const FetchAccount& account) {
+  return account.file_system != nullptr ? *account.file_system : store::fs::posix_file_system();
+}
 
 int exit_code_of_failure(pop3::FailureKind kind) {
   switch (kind) {
@@ -92,6 +99,7 @@ class Runner final : public pop3::ClientEvents {
   void stop(Status status, int exit_code);
   void warn_about_expire();
   const pop3::ListedMessage* listed(uint32_t number) const;
+  store::fs::FileSystem& file_system() const { return fetch::file_system(account_); }
 
   const FetchAccount& account_;
   FetchState* state_;
@@ -111,7 +119,11 @@ class Runner final : public pop3::ClientEvents {
   struct Delivered {
     uint32_t number;
     uint64_t octets;
+    std::string where;  // the writer's commit(): the Maildir file, or "<mbox>@<offset>"
   };
+  // Takes back the deliveries that could not be recorded (delivery_undo.h), so that the next
+  // run does not deliver them a second time; says so in a warning when it cannot.
+  void undo_unrecorded(std::span<const Delivered> unrecorded);
   std::vector<Delivered> delivered_;
   uint32_t delivered_count_ = 0;  // for progress
   uint64_t delivered_octets_ = 0;
@@ -239,12 +251,10 @@ Result<store::MessageWriterPtr> Runner::begin_delivery() {
       store::maildir::DeliveryOptions options;
       options.create_directories = false;
       options.sync_new_directory = false;
-      return store::maildir::begin_maildir_delivery(store::fs::posix_file_system(),
-                                                    account_.target.where, options);
+      return store::maildir::begin_maildir_delivery(file_system(), account_.target.where, options);
     }
     case Target::Kind::kMbox:
-      return store::mbox::begin_mbox_delivery(store::fs::posix_file_system(),
-                                              account_.target.where);
+      return store::mbox::begin_mbox_delivery(file_system(), account_.target.where);
     case Target::Kind::kMda:
       return begin_mda_delivery(account_.target.where);
   }
@@ -280,7 +290,7 @@ void Runner::on_message_end(uint32_t number, uint64_t octets) {
     return;
   }
   // In the target; it counts as fetched once commit_delivered() has made it durable.
-  delivered_.push_back({number, octets});
+  delivered_.push_back({number, octets, std::move(where)});
   ++delivered_count_;
   delivered_octets_ += octets;
   if (progress_) {
@@ -300,10 +310,10 @@ bool Runner::commit_delivered(bool session_open) {
   // 1. The deliveries: each file was synced before it was linked; the links become durable
   // with one sync of new/.
   if (account_.target.kind == Target::Kind::kMaildir) {
-    Status synced =
-        store::maildir::sync_new_directory(store::fs::posix_file_system(), account_.target.where);
+    Status synced = store::maildir::sync_new_directory(file_system(), account_.target.where);
     if (!synced.is_ok()) {
-      // Not durable, so not recorded: fetched again next time (a duplicate at worst).
+      // Not durable, so not recorded, and taken back out: fetched again next time.
+      undo_unrecorded(batch);
       stop(synced, exit_code_of_local(synced));
       if (session_open) {
         session_->finish();
@@ -313,18 +323,26 @@ bool Runner::commit_delivered(bool session_open) {
   }
   // 2. The records, after the deliveries they stand for, with one fsync.
   Status recorded;
+  size_t appended = 0;  // batch[0, appended) have their lines in the state file
   for (const Delivered& d : batch) {
     const pop3::ListedMessage* m = listed(d.number);
-    if (m != nullptr && !m->uidl.empty() && recorded.is_ok()) {
+    if (m != nullptr && !m->uidl.empty()) {
       recorded = state_->append(m->uidl, now_);
+      if (!recorded.is_ok()) {
+        break;
+      }
     }
+    ++appended;
   }
   if (recorded.is_ok()) {
     recorded = state_->sync();
   }
   if (!recorded.is_ok()) {
-    // Delivered but not recorded: it will come again (a duplicate, never a loss). Stop
-    // before deleting anything whose record could not be written.
+    // Stop before deleting anything whose record could not be written. A message whose line
+    // never reached the state file would come again next run: take it back out of the target.
+    // One whose line was written but not synced stays: the line is most likely in the file
+    // (then the next run knows it), and taking the message out could lose it if it is.
+    undo_unrecorded(std::span<const Delivered>(batch).subspan(appended));
     stop(recorded, exit_code_of_local(recorded));
     if (session_open) {
       session_->finish();
@@ -343,6 +361,48 @@ bool Runner::commit_delivered(bool session_open) {
     }
   }
   return true;
+}
+
+void Runner::undo_unrecorded(std::span<const Delivered> unrecorded) {
+  if (unrecorded.empty()) {
+    return;
+  }
+  auto warn = [&](const Delivered& d, const Status& why) {
+    summary_.warnings.push_back("message " + std::to_string(d.number) + " was delivered to " +
+                                d.where + " but could not be recorded, and the delivery could " +
+                                "not be undone (" + why.to_string() +
+                                "): it will be fetched again");
+  };
+  switch (account_.target.kind) {
+    case Target::Kind::kMaildir:
+      for (const Delivered& d : unrecorded) {
+        if (Status undone = undo_maildir_delivery(file_system(), d.where); !undone.is_ok()) {
+          warn(d, undone);
+        }
+      }
+      return;
+    case Target::Kind::kMbox: {
+      // This run's messages are appended in order, so the unrecorded ones are its last.
+      Result<uint64_t> offset = mbox_offset_of(unrecorded.front().where);
+      Status undone = offset.status();
+      if (undone.is_ok()) {
+        undone =
+            undo_mbox_deliveries(file_system(), account_.target.where, *offset, unrecorded.size());
+      }
+      if (!undone.is_ok()) {
+        for (const Delivered& d : unrecorded) {
+          warn(d, undone);
+        }
+      }
+      return;
+    }
+    case Target::Kind::kMda:
+      // The command took the message; nothing here can take it back.
+      for (const Delivered& d : unrecorded) {
+        warn(d, Status::error(ErrorCode::kUnavailable, "an mda: target cannot take it back"));
+      }
+      return;
+  }
 }
 
 void Runner::on_message_error(uint32_t number, const pop3::ServerReply& reply) {
@@ -611,26 +671,29 @@ FetchSummary run_fetch(const FetchAccount& account, int64_t now_unix, const Prog
     path = *found;
   }
   // Each POP4 folder has its own state (state_path.h); INBOX keeps the URL's.
-  auto state = FetchState::open(store::fs::posix_file_system(), path,
-                                fetch_state_key(account.url, account.folder));
+  auto state =
+      FetchState::open(file_system(account), path, fetch_state_key(account.url, account.folder));
   if (!state.is_ok()) {
-    failed.status = state.status();
-    failed.exit_code = exit_code_of_local(state.status());
+    // FetchState's messages name the file they failed on, which may be a parent directory
+    // it had to create: say which state file that was for.
+    const Status& why = state.status();
+    failed.status = why.message().find(path) == std::string::npos
+                        ? Status::error(why.code(), "fetch state " + path + ": " + why.message())
+                        : why;
+    failed.exit_code = exit_code_of_local(why);
     return failed;
   }
   if (account.target.kind == Target::Kind::kMaildir) {
     // Made once per run (each delivery then skips the mkdirs), and emptied of the leftovers
     // of deliveries that died (36 h and older).
-    if (Status made =
-            store::maildir::make_maildir(store::fs::posix_file_system(), account.target.where);
+    if (Status made = store::maildir::make_maildir(file_system(account), account.target.where);
         !made.is_ok()) {
       failed.status =
           Status::error(made.code(), "maildir " + account.target.where + ": " + made.message());
       failed.exit_code = exit_code_of_local(made);
       return failed;
     }
-    (void)store::maildir::clean_stale_tmp_files(store::fs::posix_file_system(),
-                                                account.target.where);
+    (void)store::maildir::clean_stale_tmp_files(file_system(account), account.target.where);
   }
   Runner runner(account, &*state, now_unix, progress, /*allow_pipelining=*/true);
   FetchSummary summary = runner.run();

@@ -7,7 +7,10 @@
 // The order that makes a crash anywhere safe (at worst a duplicate, never a loss):
 //   deliver (writer commit: fsync) -> record the UIDL (append + fsync) -> DELE -> QUIT.
 // A message whose delivery fails is neither recorded nor deleted; it is fetched again next
-// time. With POP4 folders (docs/pop4.md) the run fetches from `folder` (SFLD), and MOVEs to
+// time. A delivery whose record cannot be written is taken back out of the target where that
+// is safe (fetch/delivery_undo.h), so that the next run does not deliver it twice; when even
+// that fails, a warning says it will come again.
+// With POP4 folders (docs/pop4.md) the run fetches from `folder` (SFLD), and MOVEs to
 // `move_to` what the policy would delete: MOVE marks like DELE (the removal happens at QUIT), so
 // the order above stays. With `list_folders` it only lists the folders (LFLD) and QUITs.
 //
@@ -26,6 +29,7 @@
 #include "fetch/pop_url.h"
 #include "fetch/server_stream.h"
 #include "pop3/client_session.h"
+#include "store/fs/file_system.h"
 #include "store/message_writer.h"
 
 namespace poplar::fetch {
@@ -74,6 +78,10 @@ struct FetchAccount {
   std::string folder;         // fetch from this folder (SFLD); empty or INBOX: the inbox
   std::string move_to;        // MOVE here instead of DELE (what the policy would delete)
   bool list_folders = false;  // only list the folders (summary.folders); no state, no target
+  // Every file operation of the run (the state file, the Maildir or mbox target, undoing a
+  // delivery) goes through this; nullptr: store::fs::posix_file_system(). Tests pass a
+  // FaultInjectionFileSystem. It must outlive the run. An mda: target's command is not covered.
+  store::fs::FileSystem* file_system = nullptr;
 };
 
 struct FetchSummary {
