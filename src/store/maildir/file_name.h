@@ -2,8 +2,9 @@
 //   1700000000.M123456P4242Q7.mail.example.org,S=1234,W=1262:2,RS
 // The base name is everything before the first ':' (the "info" that follows, ":2,<flags>",
 // changes when a client sets flags; the base name never changes, not even when the file moves
-// from new/ to cur/). The leading digits are the delivery time in seconds, and ",W=<n>" in the
-// base name is Dovecot's virtual size: exactly the CRLF size defined in store/crlf_size.h.
+// from new/ to cur/). The leading digits are the delivery time in seconds (".M<n>" after them
+// the microseconds), and ",W=<n>" in the base name is Dovecot's virtual size: exactly the CRLF
+// size defined in store/crlf_size.h.
 //
 // Must never: touch the file system, allocate, or trust a name (names come from a directory
 // anybody with write access to the Maildir can fill).
@@ -39,9 +40,10 @@ std::string_view base_name(std::string_view file_name);
 std::optional<uint64_t> wire_size_field(std::string_view base);
 
 // The delivery time in microseconds: the leading decimal digits of the name are the seconds
-// (0 when there are none or there are more than 20), and a ".M<1-6 digits>" field right after
-// them the microseconds (Maildir names from Poplar, Dovecot and most deliverers). Seconds too
-// large for microseconds give UINT64_MAX. Only used to order messages oldest first.
+// (0 when there are none; more than 20 or too large for 64 bits make the whole time 0, as for
+// a name without one), and a ".M<1-6 digits>" field right after them the microseconds (Maildir
+// names from Poplar, Dovecot and most deliverers). Seconds too large for microseconds give
+// UINT64_MAX. Only used to order messages oldest first.
 uint64_t delivery_time_us(std::string_view base);
 
 // True for names that are not messages: dot-files (".", "..", ".hidden", editors' temp files).
