@@ -322,7 +322,16 @@ std::shared_ptr<const PasswdFile::Snapshot> PasswdFile::load(
       continue;
     }
     std::string_view stored = it->second.password.view();
-    if (stored.empty() || !is_supported_scheme(split_scheme(stored).scheme)) {
+    if (stored.empty()) {
+      continue;
+    }
+    if (!is_supported_scheme(split_scheme(stored).scheme)) {
+      // Said at load, with the line, so the administrator need not wait for the user's failed
+      // logins. Not the scheme's name: a password mistyped into the braces would be logged.
+      log::warning("passwd-file-unknown-scheme")
+          .kv("path", path_)
+          .kv("line", static_cast<uint64_t>(entry.line_number))
+          .kv("user", entry.user.name);
       continue;
     }
     std::string cost_class = hash_cost_class(stored);

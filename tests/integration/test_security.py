@@ -179,7 +179,13 @@ class BadFilesTest(unittest.TestCase):
             self.assertEqual(len(mine), 1, (number, skipped))
             self.assertIn(why, mine[0])
         self.assertEqual(len(skipped), 5, skipped)
-        # The unknown scheme is found when erin logs in: the reason names it, not the value.
+        # The unknown scheme is reported once at load with its line, never with the value...
+        unknown = log_lines(server, "passwd-file-unknown-scheme")
+        self.assertEqual(len(unknown), 1, log)
+        self.assertIn("line=9 ", unknown[0] + " ")
+        self.assertIn("user=erin", unknown[0])
+        self.assertNotIn("NOSUCH", unknown[0])
+        # ...and again when erin logs in: the reason names the scheme, not the value.
         erin = log_lines(server, "auth-failed", "user=erin")
         self.assertEqual(len(erin), 1, log)
         self.assertIn("NOSUCH", erin[0])
