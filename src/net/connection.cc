@@ -133,6 +133,17 @@ asio::awaitable<void> Connection::run() {
     }
     switch (session_.next_action()) {
       case pop3::ActionKind::kWrite: {
+        if (std::optional<std::string> user = session_.take_unreported_auth_failure()) {
+          // A wrong SCRAM proof, decided inside the session: counted and delayed like any
+          // failed password check (authenticate()), before its -ERR goes out.
+          auto delay = host_.on_auth_failure(info_.remote_ip, *user);
+          if (delay.count() > 0) {
+            co_await wait_unless_closed(delay);
+          }
+          if (closed_) {
+            break;  // the loop aborts the session
+          }
+        }
         std::string_view out = session_.pending_output();
         asio::error_code ec = co_await write_all(out);
         if (ec) {
@@ -460,7 +471,12 @@ asio::awaitable<void> Connection::authenticate() {
     result = co_await pool_.run(std::move(job));
     in_pool_ = false;
   }
-  if (result.status.code() == ErrorCode::kAuthFailed) {
+  if (request->method == auth::AuthMethod::kScramLookup) {
+    // Only the credentials to run SCRAM with: neither a success nor a failure yet. An unknown
+    // user gets made-up ones and fails at the proof like a wrong password, which the session
+    // reports through take_unreported_auth_failure(); a delay here would tell unknown users
+    // apart, and a success here would clear the counter of a user whose password is guessed.
+  } else if (result.status.code() == ErrorCode::kAuthFailed) {
     auto delay = host_.on_auth_failure(request->remote_ip, request->user);
     if (delay.count() > 0) {
       co_await wait_unless_closed(delay);

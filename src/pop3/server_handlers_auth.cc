@@ -324,6 +324,9 @@ void SessionCore::run_sasl_step(sasl::ServerStep step) {
     case Kind::kSuccess:
       // Only an exchange whose credentials auth/ vouched for may succeed: a mechanism alone
       // never logs anyone in.
+      if (sasl_verified_) {
+        sasl_proof_pending_ = false;  // the proof matched: nothing left to count as a guess
+      }
       if (!sasl_verified_) {
         sasl_failed("mechanism success without verified credentials");
         return;
@@ -366,6 +369,7 @@ void SessionCore::on_scram_lookup(auth::AuthResult result) {
   }
   sasl_phase_ = SaslPhase::kNone;
   sasl_verified_ = result.status.is_ok() && result.scram.has_value();
+  sasl_proof_pending_ = true;
   sasl_user_ = std::move(result.user);
   Result<sasl::ScramCredentials> credentials =
       result.scram ? Result<sasl::ScramCredentials>(std::move(*result.scram))
@@ -385,6 +389,9 @@ void SessionCore::sasl_succeeded() {
 }
 
 void SessionCore::sasl_failed(std::string_view reason) {
+  if (sasl_proof_pending_) {
+    unreported_auth_failure_ = user_;  // a wrong SCRAM proof: the driver counts it
+  }
   // `reason` comes from the mechanism and never holds a secret (sasl/mechanism.h).
   log::info("auth-failed")
       .kv("user", user_)
@@ -399,6 +406,7 @@ void SessionCore::end_sasl() {
   mechanism_.reset();
   sasl_phase_ = SaslPhase::kNone;
   sasl_verified_ = false;
+  sasl_proof_pending_ = false;
   sasl_user_ = auth::UserRecord{};
   sasl_failure_reason_.clear();
 }

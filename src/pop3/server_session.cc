@@ -500,6 +500,9 @@ ActionKind ServerSession::next_action() { return impl_->next_action(); }
 std::string_view ServerSession::pending_output() const { return impl_->pending_output(); }
 void ServerSession::consume_output(size_t n) { impl_->consume_output(n); }
 const auth::AuthRequest& ServerSession::auth_request() const { return impl_->auth_request(); }
+std::optional<std::string> ServerSession::take_unreported_auth_failure() {
+  return impl_->take_unreported_auth_failure();
+}
 void ServerSession::on_auth_result(auth::AuthResult result) {
   impl_->on_auth_result(std::move(result));
 }

@@ -26,6 +26,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -116,6 +117,12 @@ class ServerSession {
   // Valid while next_action() returns kAuthenticate.
   const auth::AuthRequest& auth_request() const;
   void on_auth_result(auth::AuthResult result);
+  // A failed login the session decided without a kAuthenticate action: a SCRAM proof that did
+  // not match (the lookup action only fetched credentials, so the driver saw no failure).
+  // Returns the user name once, then nothing until the next such failure. A driver that slows
+  // password guessing (net/: per-address delays) checks it before writing output and treats it
+  // like a kAuthFailed result of authenticate(): count it, then hold the -ERR for the delay.
+  std::optional<std::string> take_unreported_auth_failure();
 
   // Valid while next_action() returns kOpenMaildrop (and after login).
   const auth::UserRecord& authenticated_user() const;

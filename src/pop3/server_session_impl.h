@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "auth/auth_request.h"
@@ -71,6 +72,9 @@ class SessionCore {
   void consume_output(size_t n);
   const auth::AuthRequest& auth_request() const;
   void on_auth_result(auth::AuthResult result);
+  std::optional<std::string> take_unreported_auth_failure() {
+    return std::exchange(unreported_auth_failure_, std::nullopt);
+  }
   const auth::UserRecord& authenticated_user() const;
   void on_maildrop_opened(Result<store::MaildropPtr> maildrop);
   Status run_update();
@@ -288,6 +292,10 @@ class SessionCore {
   // From the SCRAM lookup: a kSuccess counts only when the lookup itself succeeded (an unknown
   // user gets made-up credentials and must fail like a wrong password).
   bool sasl_verified_ = false;
+  // SCRAM credentials were handed to the mechanism: a failure from here on is a wrong proof
+  // (a wrong password or an unknown user), which no driver action has counted yet.
+  bool sasl_proof_pending_ = false;
+  std::optional<std::string> unreported_auth_failure_;  // take_unreported_auth_failure()
   auth::UserRecord sasl_user_;
 
   // TRANSACTION / UPDATE: the open folders (OpenFolder above).

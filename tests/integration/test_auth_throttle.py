@@ -9,6 +9,9 @@ Thread-safety: one event loop per test. Must never: connect beyond 127.0.0.1/8.
 """
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import sys
 import time
@@ -179,6 +182,68 @@ class AuthThrottleTest(unittest.TestCase):
         self.assertLessEqual(len(checked), 1 + 2, checked)
         self.assertTrue(server.log_lines("timeout"))
         self.assert_no_password_logged(server)
+
+
+def scram_sha256_login(port, user, password):
+    """One RFC 5802 SCRAM-SHA-256 exchange on a new connection from 127.0.0.1. Returns
+    (seconds until the server-first challenge, seconds from the proof to the final reply,
+    the final reply)."""
+    b64 = lambda data: base64.b64encode(data).decode()  # noqa: E731
+    c = harness.RawClient(port)
+    try:
+        c.line()  # greeting
+        bare = f"n={user},r={b64(os.urandom(18))}"
+        started = time.monotonic()
+        reply = c.cmd("AUTH SCRAM-SHA-256 " + b64(("n,," + bare).encode()))
+        to_challenge = time.monotonic() - started
+        if not reply.startswith(b"+ "):
+            return to_challenge, 0.0, reply
+        server_first = base64.b64decode(reply[2:]).decode()
+        attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(attrs["s"]),
+                                     int(attrs["i"]))
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        without_proof = f"c={b64(b'n,,')},r={attrs['r']}"
+        auth_message = f"{bare},{server_first},{without_proof}".encode()
+        signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message, "sha256").digest()
+        proof = b64(bytes(a ^ b for a, b in zip(client_key, signature)))
+        started = time.monotonic()
+        reply = c.cmd(b64(f"{without_proof},p={proof}".encode()))
+        if reply.startswith(b"+ "):  # server-final as additional data (RFC 5034 §4)
+            reply = c.cmd("")
+        return to_challenge, time.monotonic() - started, reply
+    finally:
+        c.close()
+
+
+class ScramThrottleTest(unittest.TestCase):
+    """A SCRAM proof is checked inside the session, after a credential lookup that is neither a
+    success nor a failure; the wrong proof must still count and be delayed like a wrong
+    password, and the lookup must not tell unknown users apart by its timing."""
+
+    def test_wrong_scram_proofs_are_delayed_and_counted_like_wrong_passwords(self):
+        right = "right-%s" % uuid.uuid4().hex[:12]
+        server = SoakServer(os.path.abspath(harness.POPLAR_BIN), {"alice": right},
+                            failure_delay_s=1, auth_extra='mechanisms = ["SCRAM-SHA-256"]')
+        server.start()
+        self.addCleanup(server.cleanup)
+        # An unknown user's lookup is answered as fast as a known one's (no failure yet).
+        to_challenge, _, _ = scram_sha256_login(server.port, "nobody-here", "x")
+        self.assertLess(to_challenge, 0.9)
+        delays = []
+        wrong = guess()
+        for _ in range(3):
+            _, after_proof, reply = scram_sha256_login(server.port, "alice", wrong)
+            self.assertTrue(reply.startswith(b"-ERR [AUTH]"), reply)
+            delays.append(after_proof)
+        # Failures 2, 3 and 4 of this address (the unknown user's was the first): the delay
+        # doubles from failure_delay_s, 2 s, 4 s, 8 s. Before the fix each took milliseconds.
+        self.assertGreaterEqual(delays[0], 2 - 0.1, delays)
+        self.assertGreater(delays[1], delays[0] + 1, delays)
+        self.assertGreater(delays[2], delays[1] + 2, delays)
+        failed = [l for l in server.log_lines("auth-failed") if "method=SCRAM-SHA-256" in l]
+        self.assertEqual(len(failed), 4, failed)
+        self.assertNotIn(wrong, server.log_text())
 
 
 if __name__ == "__main__":

@@ -39,10 +39,10 @@ TEST(MaildirFileNameTest, IgnoresMalformedWireSizeFields) {
 TEST(MaildirFileNameTest, DeliveryTimeIsTheLeadingNumberInMicroseconds) {
   EXPECT_EQ(delivery_time_us("1700000000.M1P2Q3.host"), 1700000000'000001u);
   EXPECT_EQ(delivery_time_us("1700000000.M999999P2Q3.host"), 1700000000'999999u);
-  EXPECT_EQ(delivery_time_us("1700000000.P2Q3.host"), 1700000000'000000u);  // no M field
+  EXPECT_EQ(delivery_time_us("1700000000.P2Q3.host"), 1700000000'000000u);        // no M field
   EXPECT_EQ(delivery_time_us("1700000000.M1234567P2.host"), 1700000000'000000u);  // 7 digits
   EXPECT_EQ(delivery_time_us("1700000000.MP2.host"), 1700000000'000000u);
-  EXPECT_EQ(delivery_time_us("1700000000.M42"), 1700000000'000042u);  // digits to the end
+  EXPECT_EQ(delivery_time_us("1700000000.M42"), 1700000000'000042u);     // digits to the end
   EXPECT_EQ(delivery_time_us("1700000000M5.host"), 1700000000'000000u);  // no dot
   EXPECT_EQ(delivery_time_us("42"), 42'000000u);
   EXPECT_EQ(delivery_time_us("host.1700000000"), 0u);
