@@ -36,6 +36,8 @@
 #include "store/memory/memory_store.h"
 #include "testing/fake_clock.h"
 #include "testing/fake_random.h"
+#include "testing/quiet_log.h"
+#include "testing/temp_dir.h"
 
 namespace poplar::fetch {
 namespace {
@@ -68,40 +70,6 @@ std::string errno_name(int err) {
 // docs/fetch.md "Output and exit codes": a local failure that is temporary is 75, one that needs
 // a person 74 (store/fs: EIO and ENOSPC are kTemporary, EACCES kPermission, ENOENT kNotFound).
 int expected_exit(int err) { return err == EIO || err == ENOSPC ? kExTempFail : kExIoErr; }
-
-// A unique directory per iteration, on tmpfs when there is one: the run fsyncs every message,
-// directory and state line, and hundreds of iterations of real fsyncs would take minutes.
-class FastTempDir {
- public:
-  FastTempDir() {
-    std::error_code ec;
-    stdfs::path base = stdfs::is_directory("/dev/shm", ec) ? stdfs::path("/dev/shm")
-                                                           : stdfs::temp_directory_path();
-    std::string pattern = (base / "poplar-fetch-fault-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::abort();
-    }
-    path_ = pattern;
-  }
-  FastTempDir(const FastTempDir&) = delete;
-  FastTempDir& operator=(const FastTempDir&) = delete;
-  ~FastTempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path_, ec);
-  }
-  const stdfs::path& path() const { return path_; }
-
- private:
-  stdfs::path path_;
-};
-
-class QuietLog {
- public:
-  QuietLog() {
-    log::set_sink_for_test([](log::Level, std::string_view) {});
-  }
-  ~QuietLog() { log::reset_sink(); }
-};
 
 // A POP3 server on 127.0.0.1 (port 0): a thread accepting connections one after the other and
 // driving a ServerSession over `store` for each, until destroyed.
@@ -293,7 +261,7 @@ class World {
   bool ok() const { return server_.ok(); }
 
  private:
-  FastTempDir dir_;
+  testing::TempDir dir_{testing::TempDir::Where::kTmpfsIfThere};
   store::memory::MemoryStore store_;
   LoopbackServer server_;
   Target::Kind kind_;
@@ -392,7 +360,7 @@ void check_iteration(const Iteration& it, uint64_t total) {
 }
 
 void sweep(Target::Kind kind) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_run(kind);
   const uint64_t total = clean.size();
   ASSERT_GT(total, 10u);
@@ -419,7 +387,7 @@ void sweep(Target::Kind kind) {
 // The undo truncates only what this run appended: with another program's message after its
 // own, the mbox is left alone.
 TEST(DeliveryUndoTest, MboxUndoTruncatesOnlyItsOwnMessages) {
-  FastTempDir dir;
+  testing::TempDir dir{testing::TempDir::Where::kTmpfsIfThere};
   const std::string mbox = (dir.path() / "mbox").string();
   const std::string before = "From a@b Thu Jan  1 00:00:00 1970\nSubject: old\n\n";
   const std::string ours = "From c@d Thu Jan  1 00:00:00 1970\nSubject: ours\n\n>From x\n\n";

@@ -20,6 +20,7 @@
 #include "store/maildir/index_file.h"
 #include "store/maildir/maildir_store.h"
 #include "testing/maildir_builder.h"
+#include "testing/quiet_log.h"
 #include "testing/temp_dir.h"
 
 namespace poplar::conformance {
@@ -197,16 +198,8 @@ std::vector<FaultInjectionFileSystem::Record> clean_open_ops(Scene scene) {
 
 // The store logs a warning for every failure it absorbs; hundreds of injected failures would
 // bury a real test failure, so the fault tests drop them.
-class QuietLog {
- public:
-  QuietLog() {
-    log::set_sink_for_test([](log::Level, std::string_view) {});
-  }
-  ~QuietLog() { log::reset_sink(); }
-};
-
 class MaildirOpenFaultTest : public ::testing::TestWithParam<Scene> {
-  QuietLog quiet_;
+  testing::QuietLog quiet_;
 };
 
 TEST_P(MaildirOpenFaultTest, EveryFailingOperationIsHandled) {
@@ -346,7 +339,7 @@ TEST(MaildirCommitFaultTest, MovedMessageIsFoundAndRemovedWithoutFaults) {
 }
 
 TEST(MaildirCommitFaultTest, EveryFailingOperationKeepsWhatWasNotDoomed) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_commit_ops();
   for (bool from : {false, true}) {
     for (int err : kErrnos) {
@@ -392,7 +385,7 @@ TEST(MaildirCommitFaultTest, EveryFailingOperationKeepsWhatWasNotDoomed) {
 }
 
 TEST(MaildirCommitFaultTest, CrashMidCommitThenANewSessionFinishesTheJob) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_commit_ops();
   for (uint64_t n = 1; n <= clean.size(); ++n) {
     SCOPED_TRACE("crash at op " + std::to_string(n));

@@ -18,6 +18,7 @@
 #include "store/maildir/maildir_store.h"
 #include "store/message_flags.h"
 #include "testing/maildir_builder.h"
+#include "testing/quiet_log.h"
 #include "testing/temp_dir.h"
 
 namespace poplar::conformance {
@@ -35,14 +36,6 @@ std::string slurp(const stdfs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-class QuietLog {
- public:
-  QuietLog() {
-    log::set_sink_for_test([](log::Level, std::string_view) {});
-  }
-  ~QuietLog() { log::reset_sink(); }
-};
 
 // Six messages: two in new/, the others in cur/ with flags, one with a keyword letter; an
 // existing keywords file. The update removes one, moves one from new/ to cur/, adds a new
@@ -185,7 +178,7 @@ std::vector<FaultInjectionFileSystem::Record> clean_ops() {
 TEST(MaildirFlagsFaultTest, CleanRunDoesItAll) { EXPECT_GE(clean_ops().size(), 8u); }
 
 TEST(MaildirFlagsFaultTest, EveryFailureOrCrashLeavesEachMessageOnceOldOrNew) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_ops();
   for (bool from : {false, true}) {
     for (int err : {EIO, ENOSPC, ENOENT}) {

@@ -21,6 +21,7 @@
 #include "store/maildir/maildir_store.h"
 #include "store/message_flags.h"
 #include "testing/maildir_builder.h"
+#include "testing/quiet_log.h"
 #include "testing/temp_dir.h"
 
 namespace poplar::conformance {
@@ -38,14 +39,6 @@ std::string slurp(const stdfs::path& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
-
-class QuietLog {
- public:
-  QuietLog() {
-    log::set_sink_for_test([](log::Level, std::string_view) {});
-  }
-  ~QuietLog() { log::reset_sink(); }
-};
 
 // What a clean session sees of one Maildir: UIDL → (flags, bytes).
 using Contents = std::map<std::string, std::pair<std::string, std::string>>;
@@ -206,7 +199,7 @@ std::vector<FaultInjectionFileSystem::Record> clean_ops(const Operation& operati
 }
 
 void run_every_fault(const Operation& operation, std::string_view bytes) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_ops(operation, bytes);
   ASSERT_GE(clean.size(), 5u);
   for (bool from : {false, true}) {

@@ -37,6 +37,8 @@
 #include "testing/fake_clock.h"
 #include "testing/fake_random.h"
 #include "testing/maildir_builder.h"
+#include "testing/quiet_log.h"
+#include "testing/temp_dir.h"
 
 namespace poplar::conformance {
 namespace {
@@ -85,40 +87,6 @@ std::string on_the_wire(std::string_view stored) {
   }
   return out;
 }
-
-// A unique directory per iteration, on tmpfs when there is one: the store fsyncs every file
-// and directory it writes, and thousands of iterations of real fsyncs would take minutes.
-class FastTempDir {
- public:
-  FastTempDir() {
-    std::error_code ec;
-    stdfs::path base = stdfs::is_directory("/dev/shm", ec) ? stdfs::path("/dev/shm")
-                                                           : stdfs::temp_directory_path();
-    std::string pattern = (base / "poplar-session-fault-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      std::abort();
-    }
-    path_ = pattern;
-  }
-  FastTempDir(const FastTempDir&) = delete;
-  FastTempDir& operator=(const FastTempDir&) = delete;
-  ~FastTempDir() {
-    std::error_code ec;
-    stdfs::remove_all(path_, ec);
-  }
-  const stdfs::path& path() const { return path_; }
-
- private:
-  stdfs::path path_;
-};
-
-class QuietLog {
- public:
-  QuietLog() {
-    log::set_sink_for_test([](log::Level, std::string_view) {});
-  }
-  ~QuietLog() { log::reset_sink(); }
-};
 
 // Message bytes -> how many times a fault-free store lists them in one folder.
 using Census = std::map<std::string, int>;
@@ -198,7 +166,7 @@ class Fixture {
   const stdfs::path& root() const { return root_; }
 
  private:
-  FastTempDir dir_;
+  testing::TempDir dir_{testing::TempDir::Where::kTmpfsIfThere};
   stdfs::path root_;
 };
 
@@ -522,7 +490,7 @@ std::vector<FaultInjectionFileSystem::Record> clean_run(
 }
 
 void sweep(Scenario scenario) {
-  QuietLog quiet;
+  testing::QuietLog quiet;
   const std::map<std::string, std::string> by_uidl = uidls_of_fixture(scenario);
   ASSERT_EQ(by_uidl.size(), 3u);
   const std::vector<FaultInjectionFileSystem::Record> clean = clean_run(scenario, by_uidl);
