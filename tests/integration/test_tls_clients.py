@@ -612,9 +612,22 @@ message_log_syslog = false
         if self.as_nobody:
             cmd = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups",
                    *cmd]
-        offset = self.log_offset()
-        out = subprocess.run(cmd, capture_output=True, env=dict(os.environ, HOME=d), cwd=d,
-                             timeout=120)
+        for attempt in range(2):
+            offset = self.log_offset()  # the logins of this attempt only
+            out = subprocess.run(cmd, capture_output=True, env=dict(os.environ, HOME=d), cwd=d,
+                                 timeout=120)
+            # getmail forks a child per Maildir delivery and waits for its SIGCHLD on a
+            # condition it may start waiting on only after the signal was handled: on a loaded
+            # machine it then reports "waiting child pid N timed out" after its socket timeout
+            # although the message was delivered (seen once in CI, the server log clean). That
+            # is getmail's race, not the server's: run it once more (read_all, delete = false,
+            # so the second run fetches the same messages; the first run's copies are dropped).
+            if out.returncode == 0 or b"waiting child pid" not in out.stdout + out.stderr \
+                    or attempt == 1:
+                break
+            for sub in ("new", "cur"):
+                for name in os.listdir(os.path.join(maildir, sub)):
+                    os.unlink(os.path.join(maildir, sub, name))
         self.assertEqual(out.returncode, 0, (out.stdout + out.stderr).decode(errors="replace")
                          + self.log_since(offset))
         got = []
