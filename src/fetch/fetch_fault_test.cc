@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <cstring>
 
 #include <gtest/gtest.h>
 
@@ -52,20 +53,6 @@ const std::vector<std::string> kMessages = {
     "Subject: two\n\nsecond body\n",
     "Subject: three\n\nthird body\n",
 };
-
-std::string errno_name(int err) {
-  switch (err) {
-    case EIO:
-      return "EIO";
-    case ENOSPC:
-      return "ENOSPC";
-    case EACCES:
-      return "EACCES";
-    case ENOENT:
-      return "ENOENT";
-  }
-  return std::to_string(err);
-}
 
 // docs/fetch.md "Output and exit codes": a local failure that is temporary is 75, one that needs
 // a person 74 (store/fs: EIO and ENOSPC are kTemporary, EACCES kPermission, ENOENT kNotFound).
@@ -227,7 +214,7 @@ struct Iteration {
 std::string describe(const Iteration& it, uint64_t total) {
   return std::string(it.kind == Target::Kind::kMaildir ? "maildir" : "mbox") +
          (it.from ? " fail_from " : " fail_at ") + std::to_string(it.n) + "/" +
-         std::to_string(total) + " " + errno_name(it.err);
+         std::to_string(total) + " " + strerrorname_np(it.err);
 }
 
 class World {

@@ -20,6 +20,7 @@
 // Single-threaded.
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -54,20 +55,6 @@ constexpr int kErrnos[] = {EIO, ENOSPC, EACCES, ENOENT};
 // The response code an -ERR caused by this errno must carry (store/fs/file_system.h maps the
 // errno to an ErrorCode; pop3/error_mapping.h maps that to the wire).
 std::string_view expected_code(int err) { return err == EACCES ? "[SYS/PERM]" : "[SYS/TEMP]"; }
-
-std::string errno_name(int err) {
-  switch (err) {
-    case EIO:
-      return "EIO";
-    case ENOSPC:
-      return "ENOSPC";
-    case EACCES:
-      return "EACCES";
-    case ENOENT:
-      return "ENOENT";
-  }
-  return std::to_string(err);
-}
 
 // Distinct contents, so a message is recognised by its bytes in any folder.
 constexpr std::string_view kMessage1 = "Subject: one\n\nfirst body\n";
@@ -501,7 +488,7 @@ void sweep(Scenario scenario) {
       for (uint64_t n = 1; n <= total; ++n) {
         const std::string where = scenario_name(scenario) + (from ? " fail_from " : " fail_at ") +
                                   std::to_string(n) + "/" + std::to_string(total) + " " +
-                                  errno_name(err) + " (" +
+                                  strerrorname_np(err) + " (" +
                                   std::string(FaultInjectionFileSystem::op_name(clean[n - 1].op)) +
                                   " " + clean[n - 1].path + ")";
         Fixture fixture(scenario);
